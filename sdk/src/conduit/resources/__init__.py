@@ -1,0 +1,1 @@
+"""Resource groups of the Conduit clients (``client.<resource>.<verb>()``)."""

@@ -1,0 +1,91 @@
+"""Request-level helpers shared by the routers: the runtime, authentication + rate limiting, JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from conduit_server.domain.errors import ApiError, Unauthorized, ValidationFailed
+from conduit_server.runtime import Runtime
+from conduit_server.store.accounts import Principal, authenticate
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def _presented_key(request: Request) -> str:
+    header_key = request.headers.get("mappa-api-key")
+    bearer = None
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Authorization header must be 'Bearer <key>'")
+        bearer = value.strip()
+    if header_key is not None and bearer is not None and header_key.strip() != bearer:
+        raise Unauthorized("Mappa-Api-Key and Authorization headers carry different keys")
+    key = (header_key or bearer or "").strip()
+    if not key:
+        raise Unauthorized("Missing API key: send Mappa-Api-Key or Authorization: Bearer")
+    return key
+
+
+async def principal(request: Request) -> Principal:
+    """FastAPI dependency: authenticate the key, then take one token from its rate-limit bucket."""
+    rt = runtime(request)
+    key = _presented_key(request)
+    found = await authenticate(rt.engine, key)
+    if found is None:
+        raise Unauthorized("Invalid or revoked API key")
+    if found.workspace_disabled:
+        raise ApiError("Workspace is disabled", code="forbidden", status=403)
+    decision = rt.rate_limiter.take(found.api_key_id)
+    request.scope.setdefault("state", {})["rate_limit"] = (decision.limit, decision.remaining, decision.reset_unix)
+    if not decision.allowed:
+        raise ApiError(
+            "Rate limit exceeded for this endpoint", code="rate_limited", status=429,
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+    return found
+
+
+async def json_body(request: Request, *, max_bytes: int) -> dict[str, Any]:
+    """Read a JSON object body: 400 for wrong content type / malformed JSON / non-object, 413 over the limit."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError("Content-Type must be application/json", code="bad_request", status=400)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError("JSON body is larger than 1 MiB", code="payload_too_large", status=413)
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > max_bytes:
+            raise ApiError("JSON body is larger than 1 MiB", code="payload_too_large", status=413)
+    try:
+        body = json.loads(bytes(chunks).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(f"Malformed JSON body: {exc}", code="bad_request", status=400) from exc
+    if not isinstance(body, dict):
+        raise ApiError("JSON body must be an object", code="bad_request", status=400)
+    return body
+
+
+def query_limit(raw: str | None) -> int:
+    if raw is None:
+        return 20
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed([("limit", "must be an integer between 1 and 100")]) from None
+    if not 1 <= value <= 100:
+        raise ValidationFailed([("limit", "must be an integer between 1 and 100")])
+    return value

@@ -1,0 +1,86 @@
+"""/v1/entities: list, get, label; and the latest behavior map (ext)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select, update
+from starlette.responses import JSONResponse
+
+from conduit_server.api.deps import json_body, principal, query_limit, runtime
+from conduit_server.domain.clock import iso
+from conduit_server.domain.errors import NotFound, ValidationFailed
+from conduit_server.domain.views import entity_json
+from conduit_server.store import cursor as cursors
+from conduit_server.store import entities as entity_store
+from conduit_server.store.accounts import Principal
+from conduit_server.store.tables import behavior_maps, entities
+
+router = APIRouter(prefix="/v1/entities", tags=["entities"])
+
+
+@router.get("")
+async def list_entities(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    limit = query_limit(request.query_params.get("limit"))
+    async with rt.engine.connect() as conn:
+        rows, has_more = await entity_store.list_page(conn, who.workspace_id, limit=limit,
+                                                      cursor=request.query_params.get("cursor"))
+        counts = await entity_store.media_counts(conn, [r.id for r in rows])
+    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+    return JSONResponse({"entities": [entity_json(r, counts[r.id]) for r in rows], "cursor": next_cursor,
+                         "hasMore": has_more})
+
+
+@router.get("/{entity_id}")
+async def get_entity(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = await entity_store.get(conn, entity_id, who.workspace_id)
+        if row is None:
+            raise NotFound("Entity not found")
+        counts = await entity_store.media_counts(conn, [row.id])
+    return JSONResponse(entity_json(row, counts[row.id]))
+
+
+@router.patch("/{entity_id}")
+async def update_entity(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
+    async with rt.engine.begin() as conn:
+        row = await entity_store.get(conn, entity_id, who.workspace_id)
+        if row is None:
+            raise NotFound("Entity not found")
+        if "label" in body:
+            label = body["label"]
+            if label is not None:
+                if not isinstance(label, str) or not 1 <= len(label.strip()) <= 64:
+                    raise ValidationFailed([("label", "must be a non-blank string of at most 64 characters, or null")])
+                label = label.strip()
+            row = (
+                await conn.execute(
+                    update(entities).where(entities.c.id == entity_id).values(label=label).returning(*entities.c)
+                )
+            ).one()
+        counts = await entity_store.media_counts(conn, [row.id])
+    return JSONResponse(entity_json(row, counts[row.id]))
+
+
+@router.get("/{entity_id}/behavior-map")
+async def behavior_map(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        if await entity_store.get(conn, entity_id, who.workspace_id) is None:
+            raise NotFound("Entity not found")
+        row = (
+            await conn.execute(
+                select(behavior_maps).where(behavior_maps.c.entity_id == entity_id)
+                .order_by(behavior_maps.c.created_at.desc(), behavior_maps.c.id.desc()).limit(1)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("No behavior map exists for this entity yet")
+    return JSONResponse({
+        "entityId": entity_id, "mapId": row.id, "createdAt": iso(row.created_at),
+        "modelCheckpoint": row.model_checkpoint, "sampleIds": list(row.sample_ids),
+        "behaviorMap": row.data.get("behaviorMap", row.data),
+    })

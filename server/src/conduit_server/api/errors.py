@@ -1,0 +1,84 @@
+"""The one place where errors become HTTP responses (contract 7)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from conduit_server.domain.errors import ApiError, Gone
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def envelope(code: str, message: str, details: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    error.update(extra)
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str, *, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(envelope(code, message, details, **extra), status_code=status, headers=headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if isinstance(exc, Gone):
+        body = {"deletedAt": exc.deleted_at, "error": "gone", "code": "gone", "message": exc.message}
+        return JSONResponse(body, status_code=410)
+    extra: dict[str, Any] = {}
+    if exc.status == 429 and "Retry-After" in exc.headers:
+        extra["retryAfter"] = int(exc.headers["Retry-After"])
+    return error_response(exc.status, exc.code, exc.message, details=exc.details, headers=exc.headers, **extra)
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    issues = [{"path": _loc_to_path(tuple(e.get("loc", ()))), "message": e.get("msg", "Invalid")} for e in exc.errors()]
+    first = issues[0] if issues else {"path": "", "message": "Invalid request"}
+    return error_response(422, "validation_error", f"{first['path']}: {first['message']}", details={"issues": issues})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal", "Internal server error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,207 @@
+"""/v1/files: streamed uploads, listing, detail with speakers and transcript, soft delete, retention lock."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import update
+from starlette.responses import JSONResponse
+
+from conduit_server.api.deps import json_body, principal, query_limit, runtime
+from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.api.uploads import read_form
+from conduit_server.domain.clock import iso, parse_iso
+from conduit_server.domain.errors import ApiError, Gone, NotFound, ValidationFailed
+from conduit_server.domain.ids import new_id
+from conduit_server.domain.views import file_json, upload_json
+from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
+from conduit_server.pipeline.types import UnsupportedMediaError
+from conduit_server.store import cursor as cursors
+from conduit_server.store import media as media_store
+from conduit_server.store.accounts import Principal
+from conduit_server.store.tables import media
+
+router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+def _label(raw: str | None, filename: str | None) -> str:
+    label = (raw or "").strip()
+    if not label and filename:
+        name = PurePosixPath(filename.replace("\\", "/")).name
+        label = name.split(".")[0].strip() if name else ""
+    return (label or "upload")[:256]
+
+
+def _probe(path: Any) -> Any:
+    from conduit_server.pipeline.audio import probe_media
+
+    return probe_media(path)
+
+
+@router.post("")
+async def upload(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    key = header_key(request)
+    tmp_dir = rt.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=tmp_dir)
+    try:
+        label = _label(form.fields.get("label"), form.filename)
+        digest = hashlib.sha256(f"{label}\n{form.sha256}".encode()).hexdigest()
+
+        async def create() -> JSONResponse:
+            return await _store_upload(request, who, form, label, source="SDK")
+
+        return await run_idempotent(request, who, "POST /v1/files", key, digest, create)  # type: ignore[return-value]
+    finally:
+        form.cleanup()
+
+
+async def _store_upload(request: Request, who: Principal, form: Any, label: str, *, source: str) -> JSONResponse:
+    rt = runtime(request)
+    now = rt.clock()
+    media_id = new_id("med_")
+    status, content_type, duration, error = "PENDING", "application/octet-stream", None, None
+    if form.size == 0:
+        status, error = "FAILED", {"code": "invalid_media", "message": "The uploaded file is empty"}
+    else:
+        try:
+            probe = await asyncio.to_thread(_probe, form.file_path)
+        except UnsupportedMediaError as exc:
+            raise ApiError(exc.message, code="unsupported_media_type", status=415) from exc
+        content_type, duration = probe.content_type, probe.duration_seconds
+        if duration is not None and duration > rt.settings.max_media_seconds:
+            raise ApiError(
+                f"Media is {duration:.0f} s long; the limit is {rt.settings.max_media_seconds:.0f} s",
+                code="media_too_long", status=422,
+            )
+    storage_key = f"{who.workspace_id}/{media_id}"
+    if form.size:
+        await rt.blobs.put_file(storage_key, form.file_path)
+    async with rt.engine.begin() as conn:
+        row = (
+            await conn.execute(
+                media.insert()
+                .values(
+                    id=media_id, workspace_id=who.workspace_id, label=label, content_type=content_type,
+                    size_bytes=form.size, duration_seconds=duration, source=source,
+                    created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id,
+                    storage_key=storage_key if form.size else None, sha256=form.sha256,
+                    processing_status=status, error=error, created_at=now, last_used_at=now,
+                )
+                .returning(*media.c)
+            )
+        ).one()
+        if status == "PENDING":
+            await defer(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, queue=ANALYSIS_QUEUE)
+    return JSONResponse(upload_json(row))
+
+
+async def _visible(conn: Any, media_id: str, who: Principal) -> Any:
+    row = await media_store.get(conn, media_id, who.workspace_id)
+    if row is None:
+        raise NotFound("File not found")
+    if row.deleted_at is not None:
+        raise Gone(iso(row.deleted_at) or "")
+    return row
+
+
+@router.get("")
+async def list_files(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    q = request.query_params
+    limit = query_limit(q.get("limit"))
+    include_deleted = q.get("includeDeleted", "false").lower()
+    if include_deleted not in ("true", "false"):
+        raise ValidationFailed([("includeDeleted", "must be true or false")])
+    created_after = None
+    if q.get("createdAfter"):
+        try:
+            created_after = parse_iso(q["createdAfter"])
+        except ValueError:
+            raise ValidationFailed([("createdAfter", "must be an ISO-8601 timestamp")]) from None
+    search = q.get("search")
+    if search is not None and not 1 <= len(search) <= 200:
+        raise ValidationFailed([("search", "must be 1-200 characters")])
+    now = rt.clock()
+    async with rt.engine.connect() as conn:
+        rows, has_more = await media_store.list_page(
+            conn, who.workspace_id, limit=limit, cursor=q.get("cursor"), include_deleted=include_deleted == "true",
+            created_after=created_after, created_by_user_id=q.get("createdByUserId"), search=search,
+        )
+        with_reports = await media_store.reports_exist(conn, [r.id for r in rows])
+    files = [
+        file_json(r, retention_days=rt.settings.retention_days, now=now, has_reports=r.id in with_reports)
+        for r in rows
+    ]
+    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+    return JSONResponse({"files": files, "hasMore": has_more, "nextCursor": next_cursor})
+
+
+@router.get("/{media_id}")
+async def get_file(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = await _visible(conn, media_id, who)
+        body = file_json(row, retention_days=rt.settings.retention_days, now=rt.clock(),
+                         has_reports=await media_store.has_reports(conn, row.id))
+        body["speakers"], body["transcription"] = await media_store.speakers_view(conn, row)
+    if row.error and row.processing_status == "FAILED":
+        body["error"] = row.error  # ext: why processing failed
+    return JSONResponse(body)
+
+
+@router.get("/{media_id}/speakers")
+async def get_speakers(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = await _visible(conn, media_id, who)
+    speakers: list[dict[str, Any]] = []
+    if row.processing_status == "COMPLETED" and row.analysis:
+        for s in row.analysis["speakers"]:
+            words = [u["text"] for u in row.analysis["utterances"] if u["speaker_index"] == s["index"]]
+            speakers.append({"speakerIndex": s["index"], "speechSeconds": round(s["speech_seconds"], 3),
+                             "transcript": " ".join(words)})
+    duration = None if row.duration_seconds is None else round(row.duration_seconds, 3)
+    return JSONResponse({"mediaId": row.id, "status": row.processing_status, "durationSeconds": duration,
+                         "speakers": speakers})
+
+
+@router.delete("/{media_id}")
+async def delete_file(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+
+    async def run() -> JSONResponse:
+        from conduit_server.jobs.lifecycle import fail_jobs_of_deleted_media
+
+        now = rt.clock()
+        async with rt.engine.begin() as conn:
+            row = await media_store.get(conn, media_id, who.workspace_id)
+            if row is None:
+                raise NotFound("File not found")
+            failed: list[str] = []
+            if row.deleted_at is None:
+                await conn.execute(update(media).where(media.c.id == media_id).values(deleted_at=now))
+                failed = await fail_jobs_of_deleted_media(conn, media_id, now, rt.settings)
+        rt.events.publish(*failed)
+        return JSONResponse({"mediaId": media_id, "deleted": True})
+
+    return await run_idempotent(request, who, "DELETE /v1/files/{mediaId}", header_key(request), "", run)  # type: ignore[return-value]
+
+
+@router.patch("/{media_id}/retention")
+async def retention(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
+    lock = body.get("lock")
+    if not isinstance(lock, bool):
+        raise ValidationFailed([("lock", "must be a boolean")])
+    async with rt.engine.begin() as conn:
+        await _visible(conn, media_id, who)
+        await conn.execute(update(media).where(media.c.id == media_id).values(retention_locked=lock))
+    message = "Retention lock enabled" if lock else "Retention lock disabled"
+    return JSONResponse({"mediaId": media_id, "retentionLock": lock, "message": message})

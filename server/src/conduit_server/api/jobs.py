@@ -1,0 +1,139 @@
+"""/v1/jobs: read, cancel, and the SSE event stream with Last-Event-ID resume (contract 4, 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse, StreamingResponse
+
+from conduit_server.api.deps import principal, runtime
+from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.domain import jobs as J
+from conduit_server.domain.clock import iso
+from conduit_server.domain.errors import NotFound, ValidationFailed
+from conduit_server.domain.views import job_json
+from conduit_server.jobs.lifecycle import terminate
+from conduit_server.runtime import Runtime
+from conduit_server.store import jobs as job_store
+from conduit_server.store.accounts import Principal
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+HEARTBEAT_SECONDS = 15.0
+PULSE_SECONDS = 60.0
+POLL_SECONDS = 1.0  # bound on how late an event written by another process reaches the stream
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = await job_store.get(conn, job_id, who.workspace_id)
+    if row is None:
+        raise NotFound("Job not found")
+    return JSONResponse(job_json(row))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+
+    async def run() -> JSONResponse:
+        now = rt.clock()
+        async with rt.engine.begin() as conn:
+            row = await job_store.get(conn, job_id, who.workspace_id)
+            if row is None:
+                raise NotFound("Job not found")
+            if row.status == J.QUEUED:
+                row = await terminate(conn, job_id, J.CANCELED, now, rt.settings) or row
+            elif row.status == J.RUNNING:
+                await job_store.request_cancel(conn, job_id, now)
+        rt.events.publish(job_id)
+        return JSONResponse(job_json(row))
+
+    return await run_idempotent(request, who, "POST /v1/jobs/{jobId}/cancel", header_key(request), "", run)  # type: ignore[return-value]
+
+
+def _frame(event: str, data: dict[str, Any], event_id: int | None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _timeout_ms(raw: str | None) -> int:
+    if raw is None:
+        return 300_000
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed([("timeout", "must be an integer number of milliseconds")]) from None
+    return max(1000, min(300_000, value))
+
+
+def _last_event_id(raw: str | None) -> int:
+    try:
+        return max(0, int(raw)) if raw is not None else 0
+    except ValueError:
+        return 0
+
+
+async def _events(rt: Runtime, job_id: str, workspace_id: str, after: int, timeout_s: float) -> AsyncIterator[bytes]:
+    async with rt.engine.connect() as conn:
+        job = await job_store.get(conn, job_id, workspace_id)
+    if job is None:
+        yield _frame("error", {"code": "not_found", "message": "Job not found"}, None)
+        return
+    wake = rt.events.subscribe(job_id)
+    try:
+        deadline = time.monotonic() + timeout_s
+        last_sent = time.monotonic()
+        last_stage_sent = time.monotonic()
+        last_id: int | None = after or None
+        while True:
+            wake.clear()
+            async with rt.engine.connect() as conn:
+                rows = await job_store.events_after(conn, job_id, after)
+                job = await job_store.get(conn, job_id)
+            for row in rows:
+                yield _frame(row.event, row.data, row.id)
+                after = last_id = row.id
+                last_sent = last_stage_sent = time.monotonic()
+                if row.event == "terminal":
+                    return
+            if job is None or job.status in J.TERMINAL:
+                return  # already terminal (resumed past its terminal event): never wait
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if now - last_stage_sent >= PULSE_SECONDS and job.stage:
+                data: dict[str, Any] = {"stage": job.stage, "job": job_json(job)}
+                if job.progress is not None:
+                    data["progress"] = job.progress
+                yield _frame("stage", data, last_id)
+                last_sent = last_stage_sent = now
+            elif now - last_sent >= HEARTBEAT_SECONDS:
+                yield _frame("heartbeat", {"timestamp": iso(rt.clock())}, last_id)
+                last_sent = now
+            wait = min(POLL_SECONDS, deadline - now, HEARTBEAT_SECONDS - (now - last_sent))
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=max(0.05, wait))
+            except TimeoutError:
+                pass
+    finally:
+        rt.events.unsubscribe(job_id, wake)
+
+
+@router.get("/{job_id}/stream")
+async def stream_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
+    rt = runtime(request)
+    timeout_ms = _timeout_ms(request.query_params.get("timeout"))
+    after = _last_event_id(request.headers.get("last-event-id"))
+    return StreamingResponse(
+        _events(rt, job_id, who.workspace_id, after, timeout_ms / 1000.0),
+        media_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

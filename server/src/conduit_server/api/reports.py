@@ -1,0 +1,97 @@
+"""/v1/reports: create report jobs, read reports (by id, by job) and their evidence (ext)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from starlette.responses import JSONResponse
+
+from conduit_server.api import validation
+from conduit_server.api.deps import json_body, principal, request_id, runtime
+from conduit_server.api.idempotency import json_digest, resolve_key, run_idempotent
+from conduit_server.domain import jobs as J
+from conduit_server.domain.errors import ApiError, NotFound
+from conduit_server.domain.views import report_json
+from conduit_server.jobs.submit import receipt, submit
+from conduit_server.store import jobs as job_store
+from conduit_server.store import media as media_store
+from conduit_server.store.accounts import Principal
+from conduit_server.store.tables import entities, reports
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.post("/jobs")
+async def create_report_job(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
+    key = resolve_key(request, body)
+    digest = json_digest({k: v for k, v in body.items() if k != "idempotencyKey"})
+
+    async def create() -> JSONResponse:
+        req = validation.report_request(body)
+        now = rt.clock()
+        async with rt.engine.begin() as conn:
+            media = await media_store.get(conn, req["mediaId"], who.workspace_id)
+            if media is None or media.deleted_at is not None:
+                raise ApiError(f"Unknown media {req['mediaId']}", code="unknown_media", status=422)
+            await media_store.touch(conn, media.id, now)
+            row = await submit(
+                conn, workspace_id=who.workspace_id, job_type=J.REPORT_JOB, request=req, now=now, media_id=media.id,
+                webhook=req["webhook"], label=req["label"], request_id=request_id(request),
+            )
+        return JSONResponse(receipt(row))
+
+    return await run_idempotent(request, who, "POST /v1/reports/jobs", key, digest, create)  # type: ignore[return-value]
+
+
+async def _report_body(conn: Any, row: Any) -> dict[str, Any]:
+    label, exists = None, False
+    if row.entity_id:
+        entity = (await conn.execute(select(entities.c.label).where(entities.c.id == row.entity_id))).first()
+        if entity is not None:
+            label, exists = entity.label, True
+    return report_json(row, label, exists)
+
+
+@router.get("/by-job/{job_id}")
+async def report_by_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        job = await job_store.get(conn, job_id, who.workspace_id)
+        if job is None or job.type != J.REPORT_JOB:
+            raise NotFound("Job not found")
+        row = (await conn.execute(select(reports).where(reports.c.job_id == job_id))).first()
+        if row is None:
+            return JSONResponse(None)
+        return JSONResponse(await _report_body(conn, row))
+
+
+@router.get("/{report_id}")
+async def get_report(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("Report not found")
+        return JSONResponse(await _report_body(conn, row))
+
+
+@router.get("/{report_id}/evidence")
+async def get_evidence(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("Report not found")
+    return JSONResponse(row.evidence)

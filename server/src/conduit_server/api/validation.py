@@ -1,0 +1,165 @@
+"""Create-body validation for report and matching jobs (contract 3.4, 3.5): every problem becomes an issue
+with a path; one 422 lists them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conduit_server.domain.errors import ValidationFailed
+from conduit_server.pipeline.target import SelectorError, parse_target_selector
+from conduit_server.webhooks.validate import validate_webhook_config
+
+TEMPLATES = ("general_report", "sales_playbook")
+LANGUAGES = ("en", "es", "pt")
+TEMPLATE_PARAM_STRINGS = ("roleTitle", "roleDescription", "companyCulture")
+
+
+class Issues:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationFailed(self.items)
+
+
+def short_text(body: dict[str, Any], key: str, issues: Issues, *, max_len: int = 64) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
+        issues.add(key, f"must be a non-blank string of at most {max_len} characters")
+        return None
+    return value.strip()
+
+
+def selector(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
+    try:
+        return parse_target_selector(value, path=path).to_wire()
+    except SelectorError as exc:
+        for p, m in exc.issues:
+            issues.add(p, m)
+        return None
+
+
+def webhook(body: dict[str, Any], issues: Issues) -> dict[str, Any] | None:
+    value = body.get("webhook")
+    if value is None:
+        return None
+    problems = validate_webhook_config(value)
+    for problem in problems:
+        issues.add(problem.path, problem.message)
+    if problems:
+        return None
+    return {"url": value["url"], "headers": dict(value.get("headers") or {})}
+
+
+def report_request(body: dict[str, Any]) -> dict[str, Any]:
+    issues = Issues()
+    media = body.get("media")
+    media_id = None
+    if not isinstance(media, dict):
+        issues.add("media", "Required object with mediaId")
+    else:
+        media_id = media.get("mediaId")
+        if not isinstance(media_id, str) or not 1 <= len(media_id) <= 256:
+            issues.add("media.mediaId", "Required string")
+            media_id = None
+    output = body.get("output")
+    template, params = None, None
+    if not isinstance(output, dict):
+        issues.add("output", "Required object with template")
+    else:
+        for key in output:
+            if key not in ("template", "templateParams"):
+                issues.add(f"output.{key}", "Unknown key")
+        template = output.get("template")
+        if template not in TEMPLATES:
+            issues.add("output.template", f"must be one of {', '.join(TEMPLATES)}")
+        params = output.get("templateParams")
+        if params is not None:
+            if not isinstance(params, dict):
+                issues.add("output.templateParams", "must be an object")
+                params = None
+            else:
+                for key in TEMPLATE_PARAM_STRINGS:
+                    value = params.get(key)
+                    if value is not None and (not isinstance(value, str) or len(value) > 2000):
+                        issues.add(f"output.templateParams.{key}", "must be a string of at most 2000 characters")
+    if "target" not in body:
+        issues.add("target", "Required")
+        target = None
+    else:
+        target = selector(body.get("target"), "target", issues)
+    hook = webhook(body, issues)
+    language = body.get("language", "en")
+    if language is None:
+        language = "en"
+    if language not in LANGUAGES:
+        issues.add("language", f"must be one of {', '.join(LANGUAGES)}")
+    label = short_text(body, "label", issues)
+    entity_label = short_text(body, "entityLabel", issues)
+    issues.raise_if_any()
+    params_clean = None
+    if params:
+        params_clean = {k: v for k, v in params.items() if k in TEMPLATE_PARAM_STRINGS and v}
+    return {
+        "mediaId": media_id,
+        "template": template,
+        "templateParams": params_clean or None,
+        "target": target,
+        "webhook": hook,
+        "language": language,
+        "label": label,
+        "entityLabel": entity_label,
+    }
+
+
+def _subject(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        issues.add(path, "must be a subject object")
+        return None
+    kind = value.get("type")
+    if kind == "entity_id":
+        entity_id = value.get("entityId")
+        if not isinstance(entity_id, str) or not 1 <= len(entity_id) <= 256:
+            issues.add(f"{path}.entityId", "Required string of 1-256 characters")
+            return None
+        return {"type": "entity_id", "entityId": entity_id}
+    if kind == "media_target":
+        media_id = value.get("mediaId")
+        if not isinstance(media_id, str) or not 1 <= len(media_id) <= 256:
+            issues.add(f"{path}.mediaId", "Required string of 1-256 characters")
+            media_id = None
+        sel = selector(value.get("selector"), f"{path}.selector", issues)
+        if media_id is None or sel is None:
+            return None
+        return {"type": "media_target", "mediaId": media_id, "selector": sel}
+    issues.add(f"{path}.type", "must be entity_id or media_target")
+    return None
+
+
+def matching_request(body: dict[str, Any]) -> dict[str, Any]:
+    issues = Issues()
+    if body.get("context") != "behavioral_compatibility":
+        issues.add("context", "must be behavioral_compatibility")
+    target = _subject(body.get("target"), "target", issues)
+    group_raw = body.get("group")
+    group: list[dict[str, Any] | None] = []
+    if not isinstance(group_raw, list) or not group_raw:
+        issues.add("group", "must be a non-empty array of subjects")
+    else:
+        group = [_subject(item, f"group.{i}", issues) for i, item in enumerate(group_raw)]
+    hook = webhook(body, issues)
+    label = short_text(body, "label", issues)
+    issues.raise_if_any()
+    subjects = [target, *group]
+    direct = [s["entityId"] for s in subjects if s and s["type"] == "entity_id"]
+    if len(direct) != len(set(direct)):
+        raise ValidationFailed([("group", "target and group must reference different direct entity IDs")],
+                               "target and group must reference different direct entity IDs")
+    return {"context": "behavioral_compatibility", "target": target, "group": group, "webhook": hook,
+            "label": label}

@@ -1,0 +1,79 @@
+"""/v1/webhooks/events (ext): delivery records, attempts, and on-demand redelivery (contract 6.4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse
+
+from conduit_server.api.deps import principal, query_limit, runtime
+from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.domain.clock import iso
+from conduit_server.domain.errors import NotFound
+from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
+from conduit_server.store import cursor as cursors
+from conduit_server.store import outbox
+from conduit_server.store.accounts import Principal
+
+router = APIRouter(prefix="/v1/webhooks/events", tags=["webhooks"])
+
+
+def event_record(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "type": row.type,
+        "jobId": row.job_id,
+        "url": row.url,
+        "status": row.status,
+        "attemptCount": row.attempt_count,
+        "createdAt": iso(row.created_at),
+        "lastAttemptAt": iso(row.last_attempt_at),
+        "nextAttemptAt": iso(row.next_attempt_at),
+        "payload": json.loads(bytes(row.body)),
+    }
+
+
+@router.get("")
+async def list_events(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    q = request.query_params
+    limit = query_limit(q.get("limit"))
+    async with rt.engine.connect() as conn:
+        rows, has_more = await outbox.list_page(conn, who.workspace_id, job_id=q.get("jobId"), limit=limit,
+                                                cursor=q.get("cursor"))
+    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+    return JSONResponse({"events": [event_record(r) for r in rows], "hasMore": has_more, "nextCursor": next_cursor})
+
+
+@router.get("/{event_id}/attempts")
+async def list_attempts(event_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+    async with rt.engine.connect() as conn:
+        if await outbox.get(conn, event_id, who.workspace_id) is None:
+            raise NotFound("Webhook event not found")
+        rows = await outbox.attempts(conn, event_id)
+    return JSONResponse({"attempts": [
+        {"attempt": r.attempt, "startedAt": iso(r.started_at), "durationMs": r.duration_ms,
+         "statusCode": r.status_code, "error": r.error, "redelivery": r.redelivery}
+        for r in rows
+    ]})
+
+
+@router.post("/{event_id}/redeliver")
+async def redeliver(event_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    rt = runtime(request)
+
+    async def run() -> JSONResponse:
+        async with rt.engine.begin() as conn:
+            row = await outbox.lock(conn, event_id)
+            if row is None or row.workspace_id != who.workspace_id:
+                raise NotFound("Webhook event not found")
+            await outbox.update_event(conn, event_id, status="pending")
+            await defer(conn, TASK_DELIVER, {"event_id": event_id, "scheduled": False}, queue=WEBHOOK_QUEUE)
+            row = await outbox.get(conn, event_id)
+        return JSONResponse(event_record(row))
+
+    return await run_idempotent(request, who, "POST /v1/webhooks/events/{eventId}/redeliver", header_key(request),
+                                "", run)  # type: ignore[return-value]

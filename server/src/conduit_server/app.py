@@ -1,0 +1,72 @@
+"""create_app(settings): the ASGI application with its routers, error handlers and middleware.
+
+With `run_workers`, the same process also runs the job workers and the webhook dispatcher (the embedded default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from conduit_server import __version__
+from conduit_server.api import (
+    entities,
+    errors,
+    files,
+    health,
+    jobs,
+    matching,
+    psychometrics,
+    reports,
+    webhook_events,
+)
+from conduit_server.api.middleware import RequestContextMiddleware
+from conduit_server.runtime import Runtime
+from conduit_server.services import open_runtime
+from conduit_server.settings import Settings
+
+
+def build_api(lifespan: object = None) -> FastAPI:
+    app = FastAPI(
+        title="Conduit API (self-hosted)",
+        version=__version__,
+        description="Behavioral reports from voice recordings, wire-compatible with the hosted Conduit API.",
+        lifespan=lifespan,  # type: ignore[arg-type]
+        redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
+    )
+    for module in (health, files, reports, matching, jobs, entities, psychometrics, webhook_events):
+        app.include_router(module.router)
+    errors.install(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """The app for `settings`. With `runtime` given (tests), that runtime is used and left open."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            rt = runtime if runtime is not None else await stack.enter_async_context(open_runtime(settings))
+            app.state.runtime = rt
+            if settings.run_workers:
+                from conduit_server.jobs.worker import build_app, run_workers
+
+                queue_app = build_app(rt)
+                await stack.enter_async_context(queue_app.open_async())
+                task = asyncio.create_task(run_workers(rt, queue_app))
+
+                async def stop() -> None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+                stack.push_async_callback(stop)
+            yield
+
+    return build_api(lifespan)

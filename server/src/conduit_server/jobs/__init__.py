@@ -1,0 +1,1 @@
+"""The job engine: procrastinate on PostgreSQL, task bodies, worker entry points, maintenance."""

@@ -1,0 +1,117 @@
+"""Media processing, once per file: decode + diarize + transcribe (the speech pipeline), then assign each speaker
+to an entity. Serialised per media by a PostgreSQL advisory lock, so a report job that needs the media and the
+upload's own processing task never run the pipeline twice; a killed worker releases the lock with its session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conduit_server.domain.ids import new_id
+from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, update_centroid
+from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
+from conduit_server.runtime import Runtime
+from conduit_server.store import entities as entity_store
+from conduit_server.store.tables import entities, media, media_speakers
+
+log = logging.getLogger(__name__)
+
+# (stage, fraction) -> None; called from the pipeline's thread
+StageHook = Callable[[str, float], None]
+
+
+def entity_threshold(rt: Runtime) -> float:
+    return rt.settings.entity_threshold if rt.settings.entity_threshold is not None else DEFAULT_ENTITY_THRESHOLD
+
+
+async def ensure_processed(
+    rt: Runtime, media_id: str, *, hook: StageHook | None = None, should_abort: Callable[[], bool] | None = None
+) -> Any:
+    """Process the media unless done; return its row afterwards (COMPLETED or FAILED, or None if it is gone)."""
+    async with rt.engine.connect() as lock_conn:
+        await lock_conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": media_id})
+        try:
+            row = (await lock_conn.execute(select(media).where(media.c.id == media_id))).first()
+            await lock_conn.commit()
+            if row is None or row.processing_status in ("COMPLETED", "FAILED") or row.deleted_at is not None:
+                return row
+            await _process(rt, row, hook, should_abort)
+            async with rt.engine.connect() as conn:
+                return (await conn.execute(select(media).where(media.c.id == media_id))).first()
+        finally:
+            await lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": media_id})
+            await lock_conn.commit()
+
+
+async def _set_status(rt: Runtime, media_id: str, **values: Any) -> None:
+    async with rt.engine.begin() as conn:
+        await conn.execute(update(media).where(media.c.id == media_id).values(**values))
+
+
+async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: Callable[[], bool] | None) -> None:
+    await _set_status(rt, row.id, processing_status="PROCESSING")
+    with tempfile.TemporaryDirectory(prefix="conduit-media-") as tmp:
+        path = Path(tmp) / "media"
+        try:
+            await rt.blobs.get_to_file(row.storage_key, path)
+        except FileNotFoundError:
+            await _set_status(rt, row.id, processing_status="FAILED",
+                              error={"code": "invalid_media", "message": "The stored media is missing"})
+            return
+        pipeline = rt.pipeline()
+        try:
+            analysis: MediaAnalysis = await asyncio.to_thread(pipeline.run, path, hook, should_abort)
+        except Aborted:
+            await _set_status(rt, row.id, processing_status="PENDING")
+            raise
+        except MediaError as exc:
+            await _set_status(rt, row.id, processing_status="FAILED", error={"code": exc.code, "message": exc.message})
+            return
+        except Exception:
+            log.exception("media processing failed for %s", row.id)
+            await _set_status(rt, row.id, processing_status="FAILED",
+                              error={"code": "processing_failed", "message": "Media processing failed"})
+            return
+    now = rt.clock()
+    async with rt.engine.begin() as conn:
+        await conn.execute(
+            update(media).where(media.c.id == row.id).values(
+                processing_status="COMPLETED", analysis=analysis.to_json(), duration_seconds=analysis.duration_seconds,
+                error=None,
+            )
+        )
+        if not row.internal:  # psychometrics uploads create no entities (contract 3.6)
+            await assign_entities(conn, rt, row.workspace_id, row.id, analysis, now)
+
+
+async def assign_entities(conn: AsyncConnection, rt: Runtime, workspace_id: str, media_id: str,
+                          analysis: MediaAnalysis, now: datetime) -> None:
+    """Contract 16(i): each speaker joins the most similar entity above the threshold, else a new one."""
+    # serialise entity updates per workspace so two media never both create "the same" new voice
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "entities:" + workspace_id})
+    prints = {s.index: s.voiceprint for s in analysis.speakers if s.voiceprint}
+    known = await entity_store.centroids(conn, workspace_id)
+    assignment = assign_speakers(prints, {k: v[0] for k, v in known.items()}, threshold=entity_threshold(rt))
+    for index in sorted(assignment):
+        entity_id = assignment[index]
+        voiceprint = prints[index]
+        if entity_id is None:
+            entity_id = new_id("ent_")
+            await conn.execute(entities.insert().values(
+                id=entity_id, workspace_id=workspace_id, label=None, centroid=list(update_centroid((), 0, voiceprint)),
+                voice_count=1, created_at=now, last_seen_at=now,
+            ))
+        else:
+            centroid, count = known[entity_id]
+            await conn.execute(update(entities).where(entities.c.id == entity_id).values(
+                centroid=list(update_centroid(centroid, count, voiceprint)), voice_count=count + 1, last_seen_at=now,
+            ))
+        await conn.execute(media_speakers.insert().values(media_id=media_id, speaker_index=index, entity_id=entity_id))

@@ -1,0 +1,112 @@
+"""Worker entry points: the procrastinate app with Conduit's tasks, and the maintenance loop.
+
+Analysis runs one job at a time per process (ctranslate2 and onnxruntime already use every core); webhook
+deliveries run concurrently on their own worker. A killed worker's jobs are found by their stale heartbeat and
+retried; a retried job resumes safely because every transition is guarded by the job's status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+import procrastinate
+from sqlalchemy import and_, delete, or_, select, update
+
+from conduit_server.jobs.delivery import deliver
+from conduit_server.jobs.media_processing import ensure_processed
+from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_DELIVER, TASK_PROCESS_MEDIA, TASK_RUN_JOB, WEBHOOK_QUEUE
+from conduit_server.jobs.run_job import run_job
+from conduit_server.runtime import Runtime
+from conduit_server.store.db import libpq_url
+from conduit_server.store.tables import media, psychometrics
+
+log = logging.getLogger(__name__)
+
+
+def build_app(rt: Runtime) -> procrastinate.App:
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(rt.database_url)))
+
+    @app.task(name=TASK_PROCESS_MEDIA, queue=ANALYSIS_QUEUE)
+    async def process_media(media_id: str) -> None:
+        await ensure_processed(rt, media_id)
+
+    @app.task(name=TASK_RUN_JOB, queue=ANALYSIS_QUEUE)
+    async def run(job_id: str) -> None:
+        await run_job(rt, job_id)
+
+    @app.task(name=TASK_DELIVER, queue=WEBHOOK_QUEUE)
+    async def deliver_webhook(event_id: str, scheduled: bool = True) -> None:
+        await deliver(rt, event_id, scheduled=scheduled)
+
+    return app
+
+
+async def recover_stalled(app: procrastinate.App, seconds_since_heartbeat: float) -> int:
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+        await app.job_manager.retry_job(job)
+    return len(stalled)
+
+
+async def expire_and_purge(rt: Runtime) -> None:
+    """Retention (contract 10): soft-delete expired unlocked files, purge bytes after the grace period."""
+    now = rt.clock()
+    expiry = now - timedelta(days=rt.settings.retention_days)
+    grace = now - timedelta(days=rt.settings.purge_grace_days)
+    async with rt.engine.begin() as conn:
+        await conn.execute(
+            update(media)
+            .where(media.c.deleted_at.is_(None), media.c.retention_locked.is_(False),
+                   or_(media.c.last_used_at < expiry, and_(media.c.last_used_at.is_(None), media.c.created_at < expiry)))
+            .values(deleted_at=now)
+        )
+        rows = list(await conn.execute(
+            select(media.c.id, media.c.storage_key)
+            .where(media.c.deleted_at.is_not(None), media.c.deleted_at <= grace, media.c.purged_at.is_(None))
+        ))
+        await conn.execute(delete(psychometrics).where(psychometrics.c.expires_at < now))
+    for row in rows:
+        if row.storage_key:
+            await rt.blobs.delete(row.storage_key)
+        async with rt.engine.begin() as conn:
+            await conn.execute(update(media).where(media.c.id == row.id).values(purged_at=now, analysis=None))
+
+
+async def maintenance_loop(rt: Runtime, app: procrastinate.App, interval: float = 5.0) -> None:
+    while True:
+        try:
+            await recover_stalled(app, rt.settings.stalled_after_seconds)
+            await expire_and_purge(rt)
+        except Exception:
+            log.exception("maintenance pass failed")
+        await asyncio.sleep(interval)
+
+
+async def run_workers(rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE)
+                      ) -> None:
+    """Run the requested workers (and the maintenance loop) until cancelled."""
+    common = {"install_signal_handlers": False, "update_heartbeat_interval": rt.settings.heartbeat_seconds,
+              "stalled_worker_timeout": rt.settings.stalled_after_seconds, "delete_jobs": "successful",
+              "shutdown_graceful_timeout": 5.0}
+    tasks = []
+    queues = list(queues)
+    if ANALYSIS_QUEUE in queues:
+        tasks.append(asyncio.create_task(app.run_worker_async(
+            queues=[ANALYSIS_QUEUE], concurrency=rt.settings.analysis_concurrency, name="analysis", **common)))
+    if WEBHOOK_QUEUE in queues:
+        tasks.append(asyncio.create_task(app.run_worker_async(
+            queues=[WEBHOOK_QUEUE], concurrency=rt.settings.webhook_concurrency, name="webhooks", **common)))
+    tasks.append(asyncio.create_task(maintenance_loop(rt, app)))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

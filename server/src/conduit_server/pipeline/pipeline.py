@@ -1,0 +1,120 @@
+"""`SpeechPipeline`: one recording in, one `MediaAnalysis` out.
+
+Named steps, each timed into `stage_seconds`: decode -> vad -> embed -> cluster -> asr -> turns -> prosody.
+Progress goes to the hook as ("transcoding", f) while decoding and ("extracting", f) afterwards, f rising
+from 0 to 1 within each. The abort check is polled between steps (and between ASR segments); it raises
+`Aborted`. Audio without speech is not an error here: it yields an analysis with zero speakers, and the job
+layer decides (insufficient_speech).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
+from conduit_server.pipeline.diarize import ClusterSettings, cluster, segments_from_labels, speech_windows
+from conduit_server.pipeline.models import Models
+from conduit_server.pipeline.prosody import ProsodyAnalyzer
+from conduit_server.pipeline.turns import build_turns
+from conduit_server.pipeline.types import AbortCheck, Aborted, MediaAnalysis, ProgressHook, Speaker
+
+# Where each step ends on the "extracting" progress scale (ASR dominates the run time).
+_EXTRACT_END = {"vad": 0.04, "embed": 0.16, "cluster": 0.2, "asr": 0.9, "turns": 0.93, "prosody": 1.0}
+
+__all__ = ["SpeechPipeline"]
+
+
+class _Run:
+    """Book-keeping of one run: timings, monotonic progress, abort polling."""
+
+    def __init__(self, hook: ProgressHook | None, should_abort: AbortCheck | None) -> None:
+        self.hook, self.should_abort = hook, should_abort
+        self.stage_seconds: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+
+    def progress(self, phase: str, fraction: float) -> None:
+        fraction = min(1.0, max(fraction, self._last.get(phase, 0.0)))
+        if self.hook is not None and fraction > self._last.get(phase, -1.0):
+            self._last[phase] = fraction
+            self.hook(phase, fraction)
+
+    def check(self) -> None:
+        if self.should_abort is not None and self.should_abort():
+            raise Aborted("aborted by request")
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.check()
+        t0 = time.perf_counter()
+        yield
+        self.stage_seconds[name] = round(time.perf_counter() - t0, 4)
+        if name != "decode":
+            self.progress("extracting", _EXTRACT_END[name])
+
+    def extract_span(self, name: str) -> Callable[[float], None]:
+        """Map a step's own 0..1 progress onto its slice of the extracting scale."""
+        names = list(_EXTRACT_END)
+        lo = _EXTRACT_END[names[names.index(name) - 1]] if names.index(name) else 0.0
+        hi = _EXTRACT_END[name]
+        return lambda f: self.progress("extracting", lo + (hi - lo) * f)
+
+
+class SpeechPipeline:
+    """Reusable; share one `Models` across pipelines of a process. Not re-entrant: one `run` at a time."""
+
+    def __init__(self, models: Models, *, max_seconds: float = 4 * 3600, language: str | None = None,
+                 max_pause: float = 1.0, cluster_settings: ClusterSettings | None = None) -> None:
+        self.models = models
+        self.max_seconds = max_seconds
+        self.language = language
+        self.max_pause = max_pause
+        self.cluster_settings = cluster_settings or ClusterSettings()
+
+    def run(self, path: Path, hook: ProgressHook | None = None, should_abort: AbortCheck | None = None) -> MediaAnalysis:
+        r = _Run(hook, should_abort)
+        with r.step("decode"):
+            r.progress("transcoding", 0.0)
+            audio = decode_audio(Path(path), max_seconds=self.max_seconds,
+                                 progress=lambda f: r.progress("transcoding", f))
+            r.progress("transcoding", 1.0)
+        duration = len(audio) / SAMPLE_RATE
+        r.progress("extracting", 0.0)
+        with r.step("vad"):
+            regions = self.models.vad.regions(audio)
+        if not regions:
+            return self._empty(duration, r)
+        with r.step("embed"):
+            windows = speech_windows(regions)
+            embeddings = self.models.embedder.embed_windows(audio, windows)
+        with r.step("cluster"):
+            clusters = cluster(embeddings, self.cluster_settings)
+            segments = segments_from_labels(regions, windows, clusters.labels)
+        with r.step("asr"):
+            transcript = self.models.transcriber.transcribe(
+                audio, language=self.language, progress=r.extract_span("asr"), should_abort=r.should_abort
+            )
+        with r.step("turns"):
+            turns = build_turns(transcript.words, segments, duration, max_pause=self.max_pause)
+        with r.step("prosody"):
+            utterances, prosody = ProsodyAnalyzer().analyse(audio, turns.utterances, len(turns.label_of_speaker))
+        speakers = tuple(
+            Speaker(
+                index=i,
+                speech_seconds=round(turns.speech_seconds[i], 3),
+                utterance_count=sum(1 for u in utterances if u.speaker_index == i),
+                voiceprint=tuple(float(v) for v in np.asarray(clusters.centroids[label], dtype=np.float64)),
+                prosody=prosody[i],
+            )
+            for i, label in enumerate(turns.label_of_speaker)
+        )
+        return MediaAnalysis(duration_seconds=round(duration, 3), speakers=speakers, utterances=utterances,
+                             language=transcript.language, stage_seconds=dict(r.stage_seconds))
+
+    def _empty(self, duration: float, r: _Run) -> MediaAnalysis:
+        r.progress("extracting", 1.0)
+        return MediaAnalysis(duration_seconds=round(duration, 3), speakers=(), utterances=(),
+                             language=self.language or "en", stage_seconds=dict(r.stage_seconds))

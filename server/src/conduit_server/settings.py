@@ -1,0 +1,129 @@
+"""One Settings object, read from the environment once at the edge (CLI / app factory) and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from conduit_server import __version__
+
+DEFAULT_WEBHOOK_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+class SettingsError(ValueError):
+    """A configuration value could not be parsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir/pg
+    storage_url: str | None = None  # None: data_dir/media on the local filesystem
+    storage_options: Mapping[str, str] = field(default_factory=dict)
+    models_dir: Path | None = None  # None: data_dir/models
+    asr_model: Path | None = None  # a CTranslate2 Whisper model directory; None: the bundled Whisper base
+    # limits (contract 16(e), 10)
+    max_upload_bytes: int = 2 * 1024**3
+    max_media_seconds: float = 4 * 3600.0
+    min_speech_seconds: float = 10.0
+    max_json_bytes: int = 1024 * 1024
+    retention_days: int = 180
+    purge_grace_days: float = 7.0
+    psychometrics_ttl_days: float = 7.0
+    entity_threshold: float | None = None  # None: the pipeline's documented default
+    # rate limits (16(g))
+    rate_limit_per_minute: int = 600
+    # workers
+    run_workers: bool = True
+    analysis_concurrency: int = 1
+    webhook_concurrency: int = 8
+    stalled_after_seconds: float = 15.0
+    heartbeat_seconds: float = 5.0
+    # webhooks (16(a), 16(h))
+    webhook_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_SCHEDULE
+    webhook_timeout_seconds: float = 15.0
+    webhook_allow_loopback: bool = True  # embedded dev default; off in distributed deployments
+    webhook_allow_networks: tuple[str, ...] = ()
+    # bootstrap (scripted deployments)
+    bootstrap_api_key: str | None = None
+    bootstrap_webhook_secret: str | None = None
+    llm_provider: str = "openai"  # only fills report meta.render.provider for the deterministic renderer
+    version: str = __version__
+
+    @property
+    def model_version(self) -> str:
+        return f"conduit-{self.version}/pipeline-1"
+
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+
+        def text(name: str, key: str) -> None:
+            if env.get(name):
+                values[key] = env[name]
+
+        def number(name: str, key: str, kind: type) -> None:
+            raw = env.get(name)
+            if raw:
+                try:
+                    values[key] = kind(raw)
+                except ValueError as exc:
+                    raise SettingsError(f"{name} must be a {kind.__name__}, got {raw!r}") from exc
+
+        def flag(name: str, key: str) -> None:
+            raw = env.get(name)
+            if raw:
+                values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+
+        if env.get("CONDUIT_DATA_DIR"):
+            values["data_dir"] = Path(env["CONDUIT_DATA_DIR"])
+        text("CONDUIT_DATABASE_URL", "database_url")
+        text("CONDUIT_STORAGE_URL", "storage_url")
+        if env.get("CONDUIT_MODELS_DIR"):
+            values["models_dir"] = Path(env["CONDUIT_MODELS_DIR"])
+        if env.get("CONDUIT_ASR_MODEL"):
+            values["asr_model"] = Path(env["CONDUIT_ASR_MODEL"])
+        text("CONDUIT_HOST", "host")
+        number("CONDUIT_PORT", "port", int)
+        number("CONDUIT_MAX_UPLOAD_BYTES", "max_upload_bytes", int)
+        number("CONDUIT_MAX_MEDIA_SECONDS", "max_media_seconds", float)
+        number("CONDUIT_MIN_SPEECH_SECONDS", "min_speech_seconds", float)
+        number("CONDUIT_RETENTION_DAYS", "retention_days", int)
+        number("CONDUIT_PURGE_GRACE_DAYS", "purge_grace_days", float)
+        number("CONDUIT_ENTITY_THRESHOLD", "entity_threshold", float)
+        number("CONDUIT_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", int)
+        number("CONDUIT_WEBHOOK_TIMEOUT_SECONDS", "webhook_timeout_seconds", float)
+        number("CONDUIT_STALLED_AFTER_SECONDS", "stalled_after_seconds", float)
+        flag("CONDUIT_WEBHOOK_ALLOW_LOOPBACK", "webhook_allow_loopback")
+        if env.get("CONDUIT_WEBHOOK_SCHEDULE"):
+            try:
+                values["webhook_schedule"] = tuple(float(x) for x in env["CONDUIT_WEBHOOK_SCHEDULE"].split(","))
+            except ValueError as exc:
+                raise SettingsError("CONDUIT_WEBHOOK_SCHEDULE must be comma-separated seconds") from exc
+        if env.get("CONDUIT_WEBHOOK_ALLOW_NETWORKS"):
+            values["webhook_allow_networks"] = tuple(
+                x.strip() for x in env["CONDUIT_WEBHOOK_ALLOW_NETWORKS"].split(",") if x.strip()
+            )
+        text("CONDUIT_BOOTSTRAP_API_KEY", "bootstrap_api_key")
+        text("CONDUIT_BOOTSTRAP_WEBHOOK_SECRET", "bootstrap_webhook_secret")
+        text("CONDUIT_LLM_PROVIDER", "llm_provider")
+        storage_options = {
+            k.removeprefix("CONDUIT_STORAGE_").lower(): v
+            for k, v in env.items()
+            if k.startswith("CONDUIT_STORAGE_") and k != "CONDUIT_STORAGE_URL"
+        }
+        if storage_options:
+            values["storage_options"] = storage_options
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

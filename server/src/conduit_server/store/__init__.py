@@ -1,0 +1,1 @@
+"""Persistence only: tables, migrations, database engines and blob stores."""

@@ -1,0 +1,94 @@
+"""Media rows: uploads, listing, soft delete and retention, and the per-file speaker view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conduit_server.store import cursor as cursors
+from conduit_server.store.tables import entities, media, media_speakers, reports
+
+
+async def get(conn: AsyncConnection, media_id: str, workspace_id: str | None = None) -> Row[Any] | None:
+    query = select(media).where(media.c.id == media_id, media.c.purged_at.is_(None))
+    if workspace_id is not None:
+        query = query.where(media.c.workspace_id == workspace_id, media.c.internal.is_(False))
+    return (await conn.execute(query)).first()
+
+
+async def has_reports(conn: AsyncConnection, media_id: str) -> bool:
+    return bool((await conn.execute(select(exists().where(reports.c.media_id == media_id)))).scalar())
+
+
+async def list_page(
+    conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None, include_deleted: bool,
+    created_after: datetime | None, created_by_user_id: str | None, search: str | None,
+) -> tuple[list[Row[Any]], bool]:
+    conds = [media.c.workspace_id == workspace_id, media.c.internal.is_(False), media.c.purged_at.is_(None)]
+    if not include_deleted:
+        conds.append(media.c.deleted_at.is_(None))
+    if created_after is not None:
+        conds.append(media.c.created_at > created_after)
+    if created_by_user_id:
+        conds.append(media.c.created_by_user_id == created_by_user_id)
+    if search:
+        conds.append(func.lower(media.c.label).contains(search.lower(), autoescape=True))
+    if cursor:
+        conds.append(cursors.before(media.c.created_at, media.c.id, cursor))
+    rows = (
+        await conn.execute(
+            select(media).where(and_(*conds)).order_by(media.c.created_at.desc(), media.c.id.desc()).limit(limit + 1)
+        )
+    ).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
+async def reports_exist(conn: AsyncConnection, media_ids: list[str]) -> set[str]:
+    if not media_ids:
+        return set()
+    rows = await conn.execute(select(reports.c.media_id).where(reports.c.media_id.in_(media_ids)).distinct())
+    return {r.media_id for r in rows}
+
+
+async def touch(conn: AsyncConnection, media_id: str, now: datetime) -> None:
+    await conn.execute(update(media).where(media.c.id == media_id).values(last_used_at=now))
+
+
+async def speakers_view(conn: AsyncConnection, row: Row[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """FileDetail `speakers` and `transcription` (contract 3.1); empty until COMPLETED."""
+    empty = {"durationSeconds": 0, "speakerCount": 0, "utterances": []}
+    if row.processing_status != "COMPLETED" or not row.analysis:
+        return [], empty
+    links = await conn.execute(
+        select(media_speakers.c.speaker_index, media_speakers.c.entity_id, entities.c.label)
+        .join(entities, entities.c.id == media_speakers.c.entity_id)
+        .where(media_speakers.c.media_id == row.id)
+    )
+    by_index = {r.speaker_index: (r.entity_id, r.label) for r in links}
+    analysis = row.analysis
+    speakers = []
+    for s in analysis["speakers"]:
+        entity_id, label = by_index.get(s["index"], (None, None))
+        speakers.append(
+            {
+                "speakerIndex": s["index"],
+                "entityId": entity_id,
+                "entityLabel": label,
+                "totalDurationSeconds": round(s["speech_seconds"], 3),
+                "utteranceCount": s["utterance_count"],
+            }
+        )
+    transcription = {
+        "durationSeconds": round(analysis["duration_seconds"], 3),
+        "speakerCount": len(analysis["speakers"]),
+        "utterances": [
+            {"speakerIndex": u["speaker_index"], "startSeconds": round(u["start"], 3),
+             "endSeconds": round(u["end"], 3), "text": u["text"]}
+            for u in analysis["utterances"]
+        ],
+    }
+    return speakers, transcription

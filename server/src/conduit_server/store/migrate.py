@@ -1,0 +1,36 @@
+"""Run the Alembic migrations programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+
+from conduit_server.store.db import sync_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(database_url: str) -> None:
+    """Bring the database to the latest schema. Serialised by an advisory lock so replicas may all call it."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(727274)"))
+            try:
+                cfg = alembic_config(database_url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(727274)"))
+    finally:
+        engine.dispose()

@@ -1,0 +1,90 @@
+"""The webhook outbox: one event per terminal job with a webhook, written in the job's final transaction, and
+every delivery attempt recorded (contract 6.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
+from conduit_server.store import cursor as cursors
+from conduit_server.store.tables import webhook_attempts, webhook_events
+from conduit_server.webhooks.payload import build_webhook_event
+
+
+async def create_event(
+    conn: AsyncConnection,
+    job: Row[Any],
+    now: datetime,
+    *,
+    error: dict[str, Any] | None,
+    report_id: str | None,
+    matching_id: str | None,
+) -> str:
+    event = build_webhook_event(
+        job_id=job.id, job_type=job.type, status=job.status, terminal_at=now, report_id=report_id,
+        matching_id=matching_id, error=error, created_at=now,
+    )
+    await conn.execute(
+        webhook_events.insert().values(
+            id=event.id, workspace_id=job.workspace_id, job_id=job.id, type=event.type, url=job.webhook["url"],
+            headers=job.webhook.get("headers") or {}, body=event.body, status="pending", attempt_count=0,
+            created_at=now, next_attempt_at=now,
+        )
+    )
+    await defer(conn, TASK_DELIVER, {"event_id": event.id, "scheduled": True}, queue=WEBHOOK_QUEUE)
+    return event.id
+
+
+async def get(conn: AsyncConnection, event_id: str, workspace_id: str | None = None) -> Row[Any] | None:
+    query = select(webhook_events).where(webhook_events.c.id == event_id)
+    if workspace_id is not None:
+        query = query.where(webhook_events.c.workspace_id == workspace_id)
+    return (await conn.execute(query)).first()
+
+
+async def lock(conn: AsyncConnection, event_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(webhook_events).where(webhook_events.c.id == event_id).with_for_update())).first()
+
+
+async def record_attempt(
+    conn: AsyncConnection, event_id: str, *, attempt: int, started_at: datetime, duration_ms: int,
+    status_code: int | None, error: str | None, redelivery: bool,
+) -> None:
+    await conn.execute(
+        webhook_attempts.insert().values(
+            event_id=event_id, attempt=attempt, started_at=started_at, duration_ms=duration_ms,
+            status_code=status_code, error=error, redelivery=redelivery,
+        )
+    )
+
+
+async def update_event(conn: AsyncConnection, event_id: str, **values: Any) -> None:
+    await conn.execute(update(webhook_events).where(webhook_events.c.id == event_id).values(**values))
+
+
+async def attempts(conn: AsyncConnection, event_id: str) -> list[Row[Any]]:
+    rows = await conn.execute(
+        select(webhook_attempts).where(webhook_attempts.c.event_id == event_id).order_by(webhook_attempts.c.id)
+    )
+    return list(rows)
+
+
+async def list_page(conn: AsyncConnection, workspace_id: str, *, job_id: str | None, limit: int,
+                    cursor: str | None) -> tuple[list[Row[Any]], bool]:
+    conds = [webhook_events.c.workspace_id == workspace_id]
+    if job_id:
+        conds.append(webhook_events.c.job_id == job_id)
+    if cursor:
+        conds.append(cursors.before(webhook_events.c.created_at, webhook_events.c.id, cursor))
+    rows = (
+        await conn.execute(
+            select(webhook_events).where(*conds)
+            .order_by(webhook_events.c.created_at.desc(), webhook_events.c.id.desc()).limit(limit + 1)
+        )
+    ).all()
+    return list(rows[:limit]), len(rows) > limit
