@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.pipeline import SpeechPipeline
 from conduit_server.pipeline.types import MediaAnalysis

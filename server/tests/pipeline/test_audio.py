@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conduit_server.pipeline.audio import decode_audio, probe_media
 from conduit_server.pipeline.types import MediaError, MediaTooLongError, UnsupportedMediaError
 from fixtures import speech

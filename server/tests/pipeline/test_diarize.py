@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from conduit_server.pipeline.diarize import cluster, segments_from_labels, speech_windows
 from conduit_server.pipeline.vad import SpeechRegion
 

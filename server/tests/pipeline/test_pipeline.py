@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.pipeline import SpeechPipeline
 from conduit_server.pipeline.transcribe import WHISPER_BASE_MD5, ensure_whisper_model

@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from conduit_server.pipeline.audio import decode_audio
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.voiceprint import Embedder, VoiceFilterEmbedder, cosine

@@ -112,6 +112,8 @@ async def _resolve(rt: Runtime, job: Any, media_id: str, selector_wire: dict[str
     if report_stages:
         await advance(rt, job.id, "scoring")
     analysis = MediaAnalysis.from_json(row.analysis)
+    if not analysis.speakers:
+        raise JobFailure("insufficient_speech", "No speech was found in the media")
     selector = parse_target_selector(selector_wire)
     similarity = None
     if selector.strategy == "entity_id":

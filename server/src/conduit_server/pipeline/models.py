@@ -79,4 +79,8 @@ class Models:
 
     @property
     def loaded(self) -> dict[str, bool]:
-        return {"asr": self._transcriber is not None, "embedder": self._embedder is not None, "vad": self._vad is not None}
+        return {
+            "asr": self._transcriber is not None,
+            "embedder": self._embedder is not None,
+            "vad": self._vad is not None,
+        }

@@ -74,7 +74,9 @@ class SpeechPipeline:
         self.max_pause = max_pause
         self.cluster_settings = cluster_settings or ClusterSettings()
 
-    def run(self, path: Path, hook: ProgressHook | None = None, should_abort: AbortCheck | None = None) -> MediaAnalysis:
+    def run(
+        self, path: Path, hook: ProgressHook | None = None, should_abort: AbortCheck | None = None
+    ) -> MediaAnalysis:
         r = _Run(hook, should_abort)
         with r.step("decode"):
             r.progress("transcoding", 0.0)

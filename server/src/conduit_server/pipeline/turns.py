@@ -1,10 +1,10 @@
 """Turns: words (from ASR) meet speakers (from diarization).
 
-Word edges that stick out of diarized speech are trimmed onto it, and utterance edges then snap outwards to
-the edges of the speaker's diarized speech. Each word goes to the diarization label that covers most of its time span (the nearest label within 1 s when
-none covers it, else the previous word's). Consecutive words of one speaker form an utterance until the
-speaker changes or a pause exceeds `max_pause` seconds. Speakers are then renumbered 0, 1, ... in order of
-first speech; diarization clusters that never got a word are dropped.
+Each word goes to the diarization label that covers most of its time span (the nearest label within 1 s when
+none covers it, else the previous word's); word edges that stick out of diarized speech are trimmed onto it.
+Consecutive words of one speaker form an utterance until the speaker changes or a pause exceeds `max_pause`
+seconds; utterance edges then snap outwards to the edges of that speaker's diarized speech. Speakers are
+renumbered 0, 1, ... in order of first speech; diarization clusters that never got a word are dropped.
 """
 
 from __future__ import annotations
