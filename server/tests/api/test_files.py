@@ -177,6 +177,8 @@ async def test_list_filters_search_and_created_after(client: httpx.AsyncClient, 
     assert "Quarterly Review" not in after_first and "standup 50% done" in after_first
     assert await labels(createdAfter=second["createdAt"]) == ["other"]
     assert await labels(createdAfter="2999-01-01T00:00:00.000Z") == []
+    assert await labels(createdAfter="9999-12-31T23:59:59.999Z") == []
+    assert len(await labels(createdAfter="2020-01-01T00:00:00+02:00")) == 3
     assert await labels(createdByUserId=first["createdByUserId"]) == ["other", "standup 50% done",
                                                                       "Quarterly Review"]
     assert await labels(createdByUserId="user_nobody") == []

@@ -51,6 +51,7 @@ async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path) -> 
     header_field = bytearray()
     header_value = bytearray()
     errors: list[ApiError] = []
+    ended: list[bool] = []  # set by the closing boundary; a body cut off before it is not a form
 
     def on_part_begin() -> None:
         state.update(headers={}, name=None, filename=None, buf=bytearray(), file=None)
@@ -122,6 +123,7 @@ async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path) -> 
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": lambda: ended.append(True),
         },
     )
     try:
@@ -130,14 +132,16 @@ async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path) -> 
             if errors:
                 raise errors[0]
         parser.finalize()
-    except MultipartParseError as exc:
-        form.cleanup()
-        raise ApiError(f"Malformed multipart body: {exc}", code="bad_form", status=422) from exc
-    except BaseException:
+        if not ended:
+            raise ApiError("Malformed multipart body: it ends before the closing boundary", code="bad_form",
+                           status=422)
+    except BaseException as exc:
         handle = state.get("file")
         if handle is not None:
             handle.close()  # type: ignore[union-attr]
         form.cleanup()
+        if isinstance(exc, MultipartParseError):
+            raise ApiError(f"Malformed multipart body: {exc}", code="bad_form", status=422) from exc
         raise
     if form.file_path is None:
         raise ApiError("The form has no `file` part", code="invalid_upload", status=422)

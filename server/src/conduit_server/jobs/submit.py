@@ -32,7 +32,9 @@ async def submit(
          "webhook": webhook, "label": label, "request_id": request_id},
         now,
     )
-    await defer(conn, TASK_RUN_JOB, {"job_id": job_id}, queue=ANALYSIS_QUEUE)
+    # above the upload's own processing task: a job waiting on unprocessed media processes it itself, so its
+    # stages (transcoding, extracting) and progress show the work
+    await defer(conn, TASK_RUN_JOB, {"job_id": job_id}, queue=ANALYSIS_QUEUE, priority=10)
     return row
 
 

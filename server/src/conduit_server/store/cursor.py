@@ -1,20 +1,23 @@
-"""Opaque keyset cursors for newest-first lists: base64 of (created_at, id)."""
+"""Opaque keyset cursors for newest-first lists: base64 of (created_at, id).
+
+The timestamp keeps the database's full (microsecond) precision: the millisecond form the API shows would skip
+rows created in the same millisecond as the last row of a page."""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, and_, or_
 
-from conduit_server.domain.clock import iso, parse_iso
+from conduit_server.domain.clock import parse_iso
 from conduit_server.domain.errors import ValidationFailed
 
 
 def encode(created_at: datetime, row_id: str) -> str:
-    raw = json.dumps([iso(created_at), row_id]).encode()
+    raw = json.dumps([created_at.astimezone(UTC).isoformat(), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

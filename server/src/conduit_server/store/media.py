@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
@@ -32,7 +32,12 @@ async def list_page(
     if not include_deleted:
         conds.append(media.c.deleted_at.is_(None))
     if created_after is not None:
-        conds.append(media.c.created_at > created_after)
+        # Compare at the API's millisecond precision: a file's own createdAt passed back excludes that file.
+        floor = created_after.replace(microsecond=created_after.microsecond // 1000 * 1000)
+        try:
+            conds.append(media.c.created_at >= floor + timedelta(milliseconds=1))
+        except OverflowError:  # after the end of time: nothing
+            conds.append(media.c.id.is_(None))
     if created_by_user_id:
         conds.append(media.c.created_by_user_id == created_by_user_id)
     if search:
