@@ -6,11 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fixtures.api_helpers import assert_error, headers_of, insert_entity, is_iso, issue_paths, new_workspace_key, \
-    uploaded_id
-from fixtures.speech import tone
-
 from conduit_server.store.tables import media_speakers
+from fixtures.api_helpers import (
+    assert_error,
+    headers_of,
+    insert_entity,
+    is_iso,
+    issue_paths,
+    new_workspace_key,
+    uploaded_id,
+)
+from fixtures.speech import tone
 
 ENTITY_KEYS = {"id", "label", "createdAt", "mediaCount", "lastSeenAt"}
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conduit_server.domain.clock import parse_iso
+from conduit_server.store.tables import media
 from fixtures.api_helpers import (
     assert_error,
     file_count,
@@ -20,9 +22,6 @@ from fixtures.api_helpers import (
 )
 from fixtures.speech import tone, two_speaker_short
 from sqlalchemy import update
-
-from conduit_server.domain.clock import parse_iso
-from conduit_server.store.tables import media
 
 UPLOAD_KEYS = {"mediaId", "createdAt", "contentType", "label", "sizeBytes", "durationSeconds", "source",
                "createdByApiKeyId", "createdByUserId", "workspaceId"}

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from conduit_server.domain.ids import new_id
+from conduit_server.store.tables import matchings, reports
 from fixtures.api_helpers import (
     assert_error,
     headers_of,
@@ -17,9 +19,6 @@ from fixtures.api_helpers import (
     uploaded_id,
 )
 from fixtures.speech import tone
-
-from conduit_server.domain.ids import new_id
-from conduit_server.store.tables import matchings, reports
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from conftest import asgi_client, open_test_runtime
-from fixtures.api_helpers import assert_error, headers_of
-
 from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.store import accounts
+from conftest import asgi_client, open_test_runtime
+from fixtures.api_helpers import assert_error, headers_of
 
 
 @pytest.fixture(scope="module")

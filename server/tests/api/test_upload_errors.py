@@ -6,13 +6,11 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
+from conduit_server.store import accounts
 from conftest import asgi_client, open_test_runtime
 from fixtures.api_helpers import assert_error, file_count, headers_of, new_workspace_key, upload
 from fixtures.speech import tone
-
-from conduit_server.store import accounts
 
 LIMIT = 64 * 1024
 

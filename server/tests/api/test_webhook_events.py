@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fixtures.api_helpers import assert_error, headers_of, is_iso, new_workspace_key
-
 from conduit_server.domain.ids import new_id
 from conduit_server.store.tables import webhook_attempts, webhook_events
+from fixtures.api_helpers import assert_error, headers_of, is_iso, new_workspace_key
 
 RECORD_KEYS = {"id", "type", "jobId", "url", "status", "attemptCount", "createdAt", "lastAttemptAt",
                "nextAttemptAt", "payload"}
