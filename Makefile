@@ -48,7 +48,7 @@ lint: setup
 	$(VENV)/bin/mypy --strict sdk/src/conduit
 
 openapi: setup
-	$(PY) server/scripts/gen_openapi.py --write
+	$(PY) server/scripts/gen_openapi.py
 
 bench: setup
 	$(PY) bench/pipeline.py

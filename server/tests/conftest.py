@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.app import build_api
 from conduit_server.runtime import Runtime
 from conduit_server.settings import Settings
@@ -96,7 +97,8 @@ async def open_test_runtime(database_url: str, tmp: Path, **overrides: object) -
     engine = create_async_engine(database_url, pool_size=5)
     try:
         yield Runtime(settings=settings, engine=engine, database_url=database_url,
-                      blobs=BlobStore.from_settings(None, tmp))
+                      blobs=BlobStore.from_settings(None, tmp),
+                      rate_limiter=RateLimiter(settings.rate_limit_per_minute))
     finally:
         await engine.dispose()
 

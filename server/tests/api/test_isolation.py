@@ -38,7 +38,8 @@ async def owned(client: httpx.AsyncClient, runtime, owner) -> dict[str, str]:
     job_id = (await client.post("/v1/reports/jobs", headers=auth,
                                 json=report_body(media_id, webhook={"url": "http://127.0.0.1:9/h"}))).json()["jobId"]
     await client.post(f"/v1/jobs/{job_id}/cancel", headers=auth)
-    event_id = (await client.get("/v1/webhooks/events", headers=auth, params={"jobId": job_id})).json()["events"][0]["id"]
+    events = (await client.get("/v1/webhooks/events", headers=auth, params={"jobId": job_id})).json()["events"]
+    event_id = events[0]["id"]
     entity_id = await insert_entity(runtime, owner.workspace_id, label="Dana")
     report_id, matching_id = new_id("rep_"), new_id("mat_")
     now = datetime.now(UTC)

@@ -81,20 +81,20 @@ async def test_unknown_job_is_an_error_event_without_id(client: httpx.AsyncClien
     assert frames == [{"event": "error", "data": {"code": "not_found", "message": "Job not found"}}]
 
 
-@pytest.mark.parametrize("timeout", ["10", "0", "-5", "999"])
-async def test_small_timeouts_are_clamped_to_one_second(client: httpx.AsyncClient, auth, media_id, timeout) -> None:
+@pytest.mark.parametrize("raw", ["10", "0", "-5", "999"])
+async def test_small_timeouts_are_clamped_to_one_second(client: httpx.AsyncClient, auth, media_id, raw) -> None:
     job_id = await new_job(client, auth, media_id)
     started = time.monotonic()
-    r = await client.get(f"/v1/jobs/{job_id}/stream", headers=auth, params={"timeout": timeout})
+    r = await client.get(f"/v1/jobs/{job_id}/stream", headers=auth, params={"timeout": raw})
     elapsed = time.monotonic() - started
     assert r.status_code == 200
     assert 0.9 <= elapsed < 2.5
 
 
-@pytest.mark.parametrize("timeout", ["abc", "1.5", "", "1e3"])
-async def test_non_integer_timeout_is_422(client: httpx.AsyncClient, auth, media_id, timeout) -> None:
+@pytest.mark.parametrize("raw", ["abc", "1.5", "", "1e3"])
+async def test_non_integer_timeout_is_422(client: httpx.AsyncClient, auth, media_id, raw) -> None:
     job_id = await new_job(client, auth, media_id)
-    r = await client.get(f"/v1/jobs/{job_id}/stream", headers=auth, params={"timeout": timeout})
+    r = await client.get(f"/v1/jobs/{job_id}/stream", headers=auth, params={"timeout": raw})
     error = assert_error(r, 422, "validation_error")
     assert error["details"]["issues"][0]["path"] == "timeout"
 

@@ -9,6 +9,7 @@ Standard library only: the official-SDK scenario (its own virtualenv, no pytest)
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -79,6 +80,18 @@ class WebhookReceiver:
                     seen = [(d.path, d.headers.get("conduit-event-type")) for d in self.deliveries]
                     raise TimeoutError(f"no matching webhook delivery within {timeout}s; got {seen}")
                 self._cond.wait(left)
+
+    async def wait_for_async(self, predicate: Callable[[Delivery], bool], *, timeout: float) -> Delivery:
+        """`wait_for` that keeps the event loop running (the sender may live in the same loop)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                found = next((d for d in self.deliveries if predicate(d)), None)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                return self.wait_for(predicate, timeout=0)  # raises with what arrived
+            await asyncio.sleep(0.1)
 
     def start(self) -> Self:
         self._thread.start()
