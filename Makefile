@@ -13,6 +13,14 @@ SYSTEM_PACKAGES := flite sox espeak-ng
 
 setup: system-packages $(STAMP)
 
+# The official SDK imports as `conduit` too, so its compatibility tests run it from a virtualenv of its own.
+# It declares Python >=3.12 but installs and runs on 3.11 (contract: compatibility targets).
+OFFICIAL_STAMP := .venv-official/.conduit-setup
+$(OFFICIAL_STAMP):
+	test -d .venv-official || $(PYTHON) -m venv .venv-official
+	.venv-official/bin/pip install -q --ignore-requires-python mappa-conduit==0.5.0
+	touch $(OFFICIAL_STAMP)
+
 # Speech synthesis for the generated demo/test conversations (Debian packages)
 system-packages:
 	@missing=""; for p in flite sox espeak-ng; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
@@ -37,7 +45,7 @@ demo: setup
 serve: setup
 	$(VENV)/bin/conduit serve
 
-test: setup
+test: setup $(OFFICIAL_STAMP)
 	$(PY) -m pytest -q
 
 test-fast: setup

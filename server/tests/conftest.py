@@ -1,37 +1,19 @@
 """Shared server test fixtures: one embedded PostgreSQL per session (or CONDUIT_TEST_DATABASE_URL), a migrated
-template database, a fresh database per test module, the app over an in-process ASGI transport, API keys."""
+template database, a fresh database per test module, the app over an in-process ASGI transport, API keys.
+Plain helpers live in server_testkit.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-
-from conduit_server.api.ratelimit import RateLimiter
-from conduit_server.app import build_api
 from conduit_server.runtime import Runtime
-from conduit_server.settings import Settings
 from conduit_server.store import accounts
-from conduit_server.store.blobs import BlobStore
-from conduit_server.store.db import create_engine as create_async_engine
-from conduit_server.store.db import sync_url
 from conduit_server.store.embedded import EmbeddedPostgres
 from conduit_server.store.migrate import upgrade
-
-TEMPLATE_DB = "conduit_test_template"
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    base = base.rsplit("/", 1)[0] + "/" + name
-    return base + ("?" + query if query else "")
+from server_testkit import TEMPLATE_DB, _admin, _with_database, asgi_client, fresh_database, open_test_runtime
 
 
 @pytest.fixture(scope="session")
@@ -49,15 +31,6 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pg.stop()
 
 
-def _admin(url: str, sql: str) -> None:
-    engine = create_engine(sync_url(_with_database(url, "postgres")), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def template_url(server_url: str) -> str:
     _admin(server_url, f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
@@ -67,68 +40,15 @@ def template_url(server_url: str) -> str:
     return url
 
 
-def fresh_database(server_url: str, template_url: str) -> str:
-    name = "conduit_t_" + uuid.uuid4().hex[:12]
-    _admin(server_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
-    return _with_database(server_url, name)
-
-
 @pytest.fixture(scope="module")
 def database_url(server_url: str, template_url: str) -> str:
     return fresh_database(server_url, template_url)
-
-
-def make_settings(tmp: Path, **overrides: object) -> Settings:
-    base: dict[str, object] = {"data_dir": tmp, "models_dir": models_dir(), "webhook_allow_loopback": True}
-    base.update(overrides)
-    return Settings(**base)  # type: ignore[arg-type]
-
-
-def models_dir() -> Path:
-    """Models (the joined Whisper weights) are built once per machine, outside git."""
-    path = Path(os.environ.get("CONDUIT_TEST_MODELS_DIR", Path(__file__).resolve().parents[2] / ".cache" / "models"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@contextlib.asynccontextmanager
-async def open_test_runtime(database_url: str, tmp: Path, **overrides: object) -> AsyncIterator[Runtime]:
-    settings = make_settings(tmp, database_url=database_url, **overrides)
-    engine = create_async_engine(database_url, pool_size=5)
-    try:
-        yield Runtime(settings=settings, engine=engine, database_url=database_url,
-                      blobs=BlobStore.from_settings(None, tmp),
-                      rate_limiter=RateLimiter(settings.rate_limit_per_minute))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="module")
 async def runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
     async with open_test_runtime(database_url, tmp_path_factory.mktemp("data")) as rt:
         yield rt
-
-
-@contextlib.asynccontextmanager
-async def workers_for(rt: Runtime) -> AsyncIterator[None]:
-    """Run the real job workers (procrastinate) in this event loop."""
-    from conduit_server.jobs.worker import build_app, run_workers
-
-    app = build_app(rt)
-    async with app.open_async():
-        task = asyncio.create_task(run_workers(rt, app))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-
-def asgi_client(rt: Runtime) -> httpx.AsyncClient:
-    app = build_api()
-    app.state.runtime = rt
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://conduit.test")
 
 
 @pytest.fixture(scope="module")

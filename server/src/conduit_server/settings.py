@@ -52,6 +52,11 @@ class Settings:
     bootstrap_api_key: str | None = None
     bootstrap_webhook_secret: str | None = None
     llm_provider: str = "openai"  # only fills report meta.render.provider for the deterministic renderer
+    # optional narrative renderer (docs/metrics.md): an OpenAI-compatible endpoint; off while llm_url is None
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_seconds: float = 30.0
     version: str = __version__
 
     @property
@@ -105,6 +110,10 @@ class Settings:
         number("CONDUIT_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", int)
         number("CONDUIT_WEBHOOK_TIMEOUT_SECONDS", "webhook_timeout_seconds", float)
         number("CONDUIT_STALLED_AFTER_SECONDS", "stalled_after_seconds", float)
+        # distributed mode (issue 6): worker heartbeat and per-process concurrency are deployment knobs
+        number("CONDUIT_HEARTBEAT_SECONDS", "heartbeat_seconds", float)
+        number("CONDUIT_ANALYSIS_CONCURRENCY", "analysis_concurrency", int)
+        number("CONDUIT_WEBHOOK_CONCURRENCY", "webhook_concurrency", int)
         flag("CONDUIT_WEBHOOK_ALLOW_LOOPBACK", "webhook_allow_loopback")
         if env.get("CONDUIT_WEBHOOK_SCHEDULE"):
             try:
@@ -118,6 +127,10 @@ class Settings:
         text("CONDUIT_BOOTSTRAP_API_KEY", "bootstrap_api_key")
         text("CONDUIT_BOOTSTRAP_WEBHOOK_SECRET", "bootstrap_webhook_secret")
         text("CONDUIT_LLM_PROVIDER", "llm_provider")
+        text("CONDUIT_LLM_URL", "llm_url")
+        text("CONDUIT_LLM_MODEL", "llm_model")
+        text("CONDUIT_LLM_API_KEY", "llm_api_key")
+        number("CONDUIT_LLM_TIMEOUT_SECONDS", "llm_timeout_seconds", float)
         storage_options = {
             k.removeprefix("CONDUIT_STORAGE_").lower(): v
             for k, v in env.items()
@@ -126,4 +139,8 @@ class Settings:
         if storage_options:
             values["storage_options"] = storage_options
         values.update(overrides)
+        if values.get("llm_url") and not values.get("llm_model"):
+            raise SettingsError("CONDUIT_LLM_MODEL is required when CONDUIT_LLM_URL is set")
+        if float(values.get("llm_timeout_seconds", 30.0)) <= 0:  # type: ignore[arg-type]
+            raise SettingsError("CONDUIT_LLM_TIMEOUT_SECONDS must be > 0")
         return cls(**values)  # type: ignore[arg-type]

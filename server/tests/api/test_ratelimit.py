@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.store import accounts
-from conftest import asgi_client, open_test_runtime
+from server_testkit import asgi_client, open_test_runtime
 from fixtures.api_helpers import assert_error, headers_of
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conduit_server.store import accounts
-from conftest import asgi_client, open_test_runtime
+from server_testkit import asgi_client, open_test_runtime
 from fixtures.api_helpers import assert_error, file_count, headers_of, new_workspace_key, upload
 from fixtures.speech import tone
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conduit import Conduit
+
 from e2e.receiver import WebhookReceiver
 from e2e.server_process import ServerProcess, wait_until
 

@@ -81,9 +81,9 @@ class WebhookReceiver:
                     raise TimeoutError(f"no matching webhook delivery within {timeout}s; got {seen}")
                 self._cond.wait(left)
 
-    async def wait_for_async(self, predicate: Callable[[Delivery], bool], *, timeout: float) -> Delivery:
+    async def wait_for_async(self, predicate: Callable[[Delivery], bool], *, within: float) -> Delivery:
         """`wait_for` that keeps the event loop running (the sender may live in the same loop)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             with self._cond:
                 found = next((d for d in self.deliveries if predicate(d)), None)

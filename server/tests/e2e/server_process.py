@@ -92,9 +92,12 @@ class ServerProcess:
             CONDUIT_WEBHOOK_ALLOW_LOOPBACK="true",
         )
         conduit = Path(sys.executable).parent / "conduit"
-        cmd = [str(conduit), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        cmd = [str(conduit), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               "--data-dir", str(self.data_dir)]
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir.parent)
+            self.process = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir.parent
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -106,7 +109,9 @@ class ServerProcess:
                 pass
             time.sleep(0.25)
         self.stop()
-        raise RuntimeError(f"conduit serve did not answer /v1/health/ping within {START_TIMEOUT_S}s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"conduit serve did not answer /v1/health/ping within {START_TIMEOUT_S}s:\n{self.log_tail()}"
+        )
 
     def stop(self) -> int | None:
         """SIGTERM; wait up to STOP_TIMEOUT_S (then SIGKILL). Returns the exit code, sets `exit_seconds`."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conduit import (
     AsyncConduit,
     Conduit,
@@ -19,6 +18,7 @@ from conduit import (
     ReportJobReceipt,
     WebhookVerificationError,
 )
+
 from e2e.receiver import WebhookReceiver
 from e2e.server_process import ServerProcess
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conduit import AsyncConduit, JobCanceledError, Report
 from conduit_server.app import build_api
 from conduit_server.store import accounts
-from conftest import open_test_runtime, workers_for
+from server_testkit import open_test_runtime, workers_for
+
 from e2e.receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -100,7 +100,7 @@ async def test_cancel_of_a_queued_job(inproc: InProcess, flow: Flow) -> None:
 
 
 async def test_webhook(inproc: InProcess, flow: Flow, receiver: WebhookReceiver) -> None:
-    delivery = await receiver.wait_for_async(lambda d: d.path == "/hooks/inproc", timeout=30)
+    delivery = await receiver.wait_for_async(lambda d: d.path == "/hooks/inproc", within=30)
     assert delivery.headers["x-tenant-id"] == "tenant_inproc"
     assert inproc.client.webhooks.verify_signature(delivery.body, delivery.headers, secret=inproc.key.webhook_secret)
     event = inproc.client.webhooks.parse_event(delivery.body)

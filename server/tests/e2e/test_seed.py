@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conduit import Conduit
+
 from e2e.file_server import FileServer
 from e2e.server_process import ServerProcess, clean_env, free_port
 

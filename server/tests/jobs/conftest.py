@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import asgi_client, open_test_runtime, workers_for
+from server_testkit import asgi_client, open_test_runtime, workers_for
 from fixtures.speech import two_speaker_short
 from webhooks.webhook_receiver import Receiver, respond
 

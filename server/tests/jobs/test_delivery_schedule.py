@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import open_test_runtime
+from server_testkit import open_test_runtime
 from sqlalchemy import select, text
 from webhooks.webhook_receiver import Receiver, respond
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import asgi_client, models_dir, open_test_runtime
+from server_testkit import asgi_client, models_dir, open_test_runtime
 from fixtures.speech import two_speaker_short
 from sqlalchemy import func, select
 from webhooks.webhook_receiver import Receiver, respond

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request
+from procrastinate.exceptions import ConnectorException
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from conduit_server.domain.errors import ApiError, Gone
+from conduit_server.store.db import is_connection_error
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
 
 
+# Distributed mode (issue 6): while PostgreSQL is unreachable (down, restarting, pool exhausted) a request fails
+# fast (connect timeout in store/db.py) and answers 503 `unavailable` with Retry-After, not 500 and not a hang.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> JSONResponse:
+    return error_response(503, "unavailable", "The database is unavailable; retry shortly",
+                          headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+                          retryAfter=DATABASE_RETRY_AFTER_SECONDS)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if is_connection_error(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return database_unavailable()
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if is_connection_error(exc):  # e.g. wrapped by a library into another exception type
+        return database_unavailable()
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal", "Internal server error")
 
@@ -81,4 +106,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for db_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error, ConnectorException):
+        app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -17,6 +17,7 @@ from conduit_server.analysis import (
     render_matching,
     render_report,
 )
+from conduit_server.analysis.narrative import NarrativeRenderer
 from conduit_server.domain import jobs as J
 from conduit_server.domain.ids import new_id
 from conduit_server.jobs import behavior
@@ -168,6 +169,9 @@ async def _report(rt: Runtime, job: Any, cancel_flag: Any) -> None:
                 template_params=req.get("templateParams"), language=req.get("language") or "en",
                 server_version=rt.settings.version, llm_provider=rt.settings.llm_provider,
             )
+            if (narrator := NarrativeRenderer.from_settings(rt.settings)) is not None:  # off by default
+                rendered = await narrator.render(rendered, sample, language=req.get("language") or "en",
+                                                 server_version=rt.settings.version)
             evidence = {"reportId": report_id, "jobId": job.id, "mediaId": target.media_id,
                         "entityId": target.entity_id, "behaviorMapId": map_id,
                         **build_evidence(sample, rendered.claims)}

@@ -1,4 +1,11 @@
-"""Media bytes: one interface over a local folder, S3-compatible storage, or memory (tests), via obstore."""
+"""Media bytes: one interface over a local folder, S3-compatible storage, or memory (tests), via obstore.
+
+S3: `CONDUIT_STORAGE_URL=s3://bucket/prefix` plus `CONDUIT_STORAGE_<OPTION>` variables (Settings.storage_options,
+lower-cased): ENDPOINT (or ENDPOINT_URL), ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, REGION, ALLOW_HTTP,
+and any other obstore S3Config / ClientConfig key (e.g. CONNECT_TIMEOUT, TIMEOUT, VIRTUAL_HOSTED_STYLE_REQUEST).
+Unset ones fall back to obstore's own AWS_* environment lookup. Files larger than MULTIPART_CHUNK_BYTES are put
+as S3 multipart uploads (obstore does this above its chunk size), streamed from disk, never whole in memory.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,40 @@ from pathlib import Path
 from typing import Any
 
 import obstore
-from obstore.store import LocalStore, MemoryStore, from_url
+from obstore.store import LocalStore, MemoryStore, S3Store, from_url
+
+MULTIPART_CHUNK_BYTES = 5 * 1024 * 1024  # S3's minimum part size; larger files go up as multipart uploads
+
+# obstore ClientConfig keys (HTTP client); every other option is an S3Config key
+_CLIENT_KEYS = frozenset({
+    "allow_http", "allow_invalid_certificates", "connect_timeout", "default_content_type", "http1_only",
+    "http2_keep_alive_interval", "http2_keep_alive_timeout", "http2_keep_alive_while_idle", "http2_only",
+    "pool_idle_timeout", "pool_max_idle_per_host", "proxy_url", "proxy_ca_certificate", "proxy_excludes",
+    "randomize_addresses", "timeout", "user_agent",
+})
+_ALIASES = {"endpoint_url": "endpoint", "aws_endpoint": "endpoint", "aws_region": "region"}
+_DEFAULT_CLIENT = {"connect_timeout": "5s", "timeout": "60s"}  # an unreachable store fails, never hangs
+
+
+def _option_value(raw: str) -> str | bool:
+    lowered = raw.strip().lower()
+    if lowered in {"true", "1", "yes", "on"}:
+        return True
+    if lowered in {"false", "0", "no", "off"}:
+        return False
+    return raw
+
+
+def s3_store(url: str, options: dict[str, str] | None = None) -> Any:
+    """An obstore S3Store for `s3://bucket/prefix` with Conduit's storage options mapped onto obstore's."""
+    config: dict[str, Any] = {}
+    client: dict[str, Any] = dict(_DEFAULT_CLIENT)
+    for key, raw in (options or {}).items():
+        name = _ALIASES.get(key.lower(), key.lower())
+        value = _option_value(raw) if name not in {"endpoint", "access_key_id", "secret_access_key",
+                                                     "session_token", "region"} else raw
+        (client if name in _CLIENT_KEYS else config)[name] = value
+    return S3Store.from_url(url, config=config or None, client_options=client)
 
 
 class BlobStore:
@@ -25,10 +65,13 @@ class BlobStore:
             return cls(LocalStore(prefix=root.resolve()), description=f"file://{root.resolve()}")
         if storage_url == "memory://":
             return cls(MemoryStore(), description="memory://")
+        if storage_url.startswith(("s3://", "s3a://")):
+            return cls(s3_store(storage_url, options), description=storage_url)
         return cls(from_url(storage_url, **(options or {})), description=storage_url)
 
     async def put_file(self, key: str, path: Path) -> None:
-        await obstore.put_async(self._store, key, path)
+        # multipart (streamed from the file, parts in parallel) whenever the file is larger than one chunk
+        await obstore.put_async(self._store, key, path, chunk_size=MULTIPART_CHUNK_BYTES)
 
     async def get_to_file(self, key: str, path: Path) -> None:
         result = await obstore.get_async(self._store, key)

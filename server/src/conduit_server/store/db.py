@@ -18,5 +18,37 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + sync_url(url)[len("postgresql+psycopg://") :]
 
 
+# Distributed mode (issue 6): an unreachable server must fail fast (the API answers 503), never hang a request.
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10.0
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(sync_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_async_engine(sync_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
+                               pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
+
+
+def is_connection_error(exc: BaseException | None) -> bool:
+    """True when `exc` (or what caused it) means the database is unreachable or the connection was lost
+    (server down, restarting, admin shutdown, pool timeout): transient, worth a retry / a 503."""
+    import psycopg
+    import sqlalchemy.exc as sa_exc
+
+    try:
+        from procrastinate.exceptions import ConnectorException
+    except ImportError:  # pragma: no cover
+        ConnectorException = ()  # type: ignore[assignment,misc]  # noqa: N806
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+            return True
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | ConnectorException):
+            return True
+        if isinstance(exc, ConnectionError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
