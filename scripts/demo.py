@@ -19,7 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-
 from conduit import Conduit
 
 ROOT = Path(__file__).resolve().parents[1]

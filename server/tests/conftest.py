@@ -5,7 +5,10 @@ Plain helpers live in server_testkit.py."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,18 +20,22 @@ from server_testkit import TEMPLATE_DB, _admin, _with_database, asgi_client, fre
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL server: CONDUIT_TEST_DATABASE_URL, else an embedded one for this session."""
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server: CONDUIT_TEST_DATABASE_URL, else an embedded one for this session. Its data lives
+    outside pytest's temp root, which pytest re-locks (0700) at every session start and which the embedded
+    server's own system user must be able to enter."""
     external = os.environ.get("CONDUIT_TEST_DATABASE_URL")
     if external:
         yield external
         return
-    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    root = Path(tempfile.mkdtemp(prefix="conduit-test-pg-"))
+    pg = EmbeddedPostgres(root / "data")
     url = pg.start()
     try:
         yield url
     finally:
         pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

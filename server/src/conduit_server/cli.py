@@ -32,7 +32,8 @@ async def _serve(settings: Settings, log_level: str) -> None:
 
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5,
+                            h11_max_incomplete_event_size=64 * 1024)  # the app answers oversized headers itself
     server = uvicorn.Server(config)
     await server.serve()
 

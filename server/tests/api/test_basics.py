@@ -18,7 +18,12 @@ async def test_ping_needs_no_key(client: httpx.AsyncClient) -> None:
 
 
 async def test_missing_and_unknown_keys_are_401(client: httpx.AsyncClient) -> None:
-    for headers in ({}, {"Mappa-Api-Key": "sk_nope"}, {"Authorization": "Bearer sk_nope"}, {"Authorization": "Basic x"}):
+    for headers in (
+        {},
+        {"Mappa-Api-Key": "sk_nope"},
+        {"Authorization": "Bearer sk_nope"},
+        {"Authorization": "Basic x"},
+    ):
         r = await client.get("/v1/files", headers=headers)
         assert r.status_code == 401, headers
         assert r.json()["error"]["code"] == "unauthorized"
@@ -67,3 +72,11 @@ async def test_rate_limit_headers_on_every_authenticated_response(client: httpx.
         assert int(r.headers["x-ratelimit-limit"]) == 600
         assert 0 <= int(r.headers["x-ratelimit-remaining"]) < 600
         assert int(r.headers["x-ratelimit-reset"]) > 0
+
+
+async def test_oversized_headers_get_the_error_envelope(client: httpx.AsyncClient, auth) -> None:
+    r = await client.get("/v1/files", headers={**auth, "X-Padding": "a" * 20_000})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "bad_request"
+    assert r.headers["x-request-id"]
+    assert (await client.get("/v1/files", headers={**auth, "X-Padding": "a" * 4_000})).status_code == 200

@@ -145,10 +145,8 @@ async def test_valid_variants_are_accepted(client: httpx.AsyncClient, auth, medi
         report_body(media_id, target={"strategy": "speaker_index", "speaker_index": 0}),
         report_body(media_id, target={"strategy": "entity_id", "entity_id": "ent_whatever"}),
         report_body(media_id, unknownTopLevel={"ignored": True}),
-        # validation is of shape only: destinations are checked at delivery (contract 6.1, 16(h))
-        report_body(media_id, webhook={"url": "http://10.0.0.1/hook"}),
-        report_body(media_id, webhook={"url": "http://169.254.169.254/latest/meta-data",
-                                       "headers": {"x-tenant-id": "t1"}}),
+        # host names are checked after DNS resolution at each delivery (contract 16(h))
+        report_body(media_id, webhook={"url": "http://hooks.example.invalid/hook", "headers": {"x-tenant-id": "t1"}}),
     ]
     for body in bodies:
         r = await create(client, auth, body)
@@ -250,3 +248,12 @@ async def test_deleting_the_media_fails_queued_jobs(client: httpx.AsyncClient, a
     events = (await client.get("/v1/webhooks/events", headers=auth, params={"jobId": job_id})).json()["events"]
     assert [e["type"] for e in events] == ["report.failed"]
     assert events[0]["payload"]["data"]["error"]["code"] == "media_deleted"
+
+
+async def test_webhook_ip_literals_in_refused_ranges_are_rejected_at_create(client: httpx.AsyncClient, auth,
+                                                                           media_id) -> None:
+    for url in ("http://10.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[fd00::1]/x",
+                "http://192.168.1.20:8080/x", "http://[::ffff:10.0.0.1]/x"):
+        r = await create(client, auth, report_body(media_id, webhook={"url": url}))
+        assert_error(r, 422, "validation_error")
+        assert r.json()["error"]["details"]["issues"][0]["path"] == "webhook.url"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from conduit_server.store import accounts
-from server_testkit import asgi_client, open_test_runtime
 from fixtures.api_helpers import assert_error, file_count, headers_of, new_workspace_key, upload
 from fixtures.speech import tone
+from server_testkit import asgi_client, open_test_runtime
 
 LIMIT = 64 * 1024
 

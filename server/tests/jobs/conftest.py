@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import asgi_client, open_test_runtime, workers_for
-from fixtures.speech import two_speaker_short
-from webhooks.webhook_receiver import Receiver, respond
-
 from conduit_server.runtime import Runtime
 from conduit_server.store import accounts
+from fixtures.speech import two_speaker_short
+from server_testkit import asgi_client, open_test_runtime, workers_for
+from webhooks.webhook_receiver import Receiver, respond
 
 
 @pytest.fixture(scope="module")

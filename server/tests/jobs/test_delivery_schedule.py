@@ -8,10 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from server_testkit import open_test_runtime
-from sqlalchemy import select, text
-from webhooks.webhook_receiver import Receiver, respond
-
 from conduit_server.domain import jobs as J
 from conduit_server.jobs.delivery import deliver
 from conduit_server.jobs.lifecycle import terminate
@@ -19,6 +15,9 @@ from conduit_server.jobs.submit import submit
 from conduit_server.runtime import Runtime
 from conduit_server.store import accounts
 from conduit_server.store.tables import webhook_events
+from server_testkit import open_test_runtime
+from sqlalchemy import select, text
+from webhooks.webhook_receiver import Receiver, respond
 
 
 class FakeClock:

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import httpx
-
 from conduit_server.analysis import validate_report_json
+
 from jobs.conftest import wait_for, wait_job
 
 
@@ -160,3 +160,4 @@ async def test_matching_between_the_two_speakers(api, conversation_media) -> Non
     })
     dup = await wait_job(api, same.json()["jobId"])
     assert dup["status"] == "failed" and dup["error"]["code"] == "duplicate_subject"
+

@@ -13,8 +13,9 @@ from jobs.conftest import upload, wait_job
 GENERAL = {"template": "general_report"}
 
 
-async def _job(api: httpx.AsyncClient, media_id: str, target: dict[str, Any], output: dict[str, Any] = GENERAL
-               ) -> dict[str, Any]:
+async def _job(
+    api: httpx.AsyncClient, media_id: str, target: dict[str, Any], output: dict[str, Any] = GENERAL
+) -> dict[str, Any]:
     r = await api.post("/v1/reports/jobs", json={"media": {"mediaId": media_id}, "output": output, "target": target})
     assert r.status_code == 200, r.text
     return await wait_job(api, r.json()["jobId"])
@@ -29,8 +30,12 @@ async def test_interview_magic_hint_picks_the_candidate_not_the_dominant_intervi
     conv = interview()
     media = await upload(api, conv.path, "interview")
     dominant = await _job(api, media["mediaId"], {"strategy": "dominant"})
-    candidate = await _job(api, media["mediaId"], {"strategy": "magic_hint", "hint": "the job candidate being interviewed"})
-    interviewer = await _job(api, media["mediaId"], {"strategy": "magic_hint", "hint": "the interviewer asking questions"})
+    candidate = await _job(
+        api, media["mediaId"], {"strategy": "magic_hint", "hint": "the job candidate being interviewed"}
+    )
+    interviewer = await _job(
+        api, media["mediaId"], {"strategy": "magic_hint", "hint": "the interviewer asking questions"}
+    )
     by_name = await _job(api, media["mediaId"], {"strategy": "magic_hint", "hint": "Daniel"})
     for job in (dominant, candidate, interviewer, by_name):
         assert job["status"] == "succeeded", job
@@ -41,8 +46,9 @@ async def test_interview_magic_hint_picks_the_candidate_not_the_dominant_intervi
 
     gender = await _job(api, media["mediaId"], {"strategy": "magic_hint", "hint": "the woman"})
     assert gender["status"] == "failed" and gender["error"]["code"] == "target_not_found"
-    timed = await _job(api, media["mediaId"], {"strategy": "timerange", "timerange": {"start_seconds": 0,
-                                                                                      "end_seconds": 4}})
+    timed = await _job(
+        api, media["mediaId"], {"strategy": "timerange", "timerange": {"start_seconds": 0, "end_seconds": 4}}
+    )
     assert await _speaker_voice(api, media["mediaId"], timed, conv.voices) == conv.truth_turns[0].voice
 
 
@@ -61,8 +67,9 @@ async def test_same_voice_in_two_uploads_is_one_entity(api) -> None:
     assert by_entity["status"] == "succeeded"
     miss = await _job(api, other["mediaId"], {"strategy": "entity_id", "entity_id": entities[0]})
     assert miss["status"] == "failed" and miss["error"]["code"] == "target_not_found"
-    fallback = await _job(api, other["mediaId"], {"strategy": "entity_id", "entity_id": entities[0],
-                                                 "on_miss": "fallback_dominant"})
+    fallback = await _job(
+        api, other["mediaId"], {"strategy": "entity_id", "entity_id": entities[0], "on_miss": "fallback_dominant"}
+    )
     assert fallback["status"] == "succeeded"
     behavior_map = (await api.get(f"/v1/entities/{entities[0]}/behavior-map")).json()
     assert len(behavior_map["sampleIds"]) == 2

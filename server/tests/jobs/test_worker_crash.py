@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_testkit import asgi_client, models_dir, open_test_runtime
+from conduit_server.store import accounts
+from conduit_server.store.tables import reports
 from fixtures.speech import two_speaker_short
+from server_testkit import asgi_client, models_dir, open_test_runtime
 from sqlalchemy import func, select
 from webhooks.webhook_receiver import Receiver, respond
 
-from conduit_server.store import accounts
-from conduit_server.store.tables import reports
 from jobs.conftest import upload, wait_job
 
 

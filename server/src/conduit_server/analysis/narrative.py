@@ -180,7 +180,7 @@ class NarrativeRenderer:
         if not settings.llm_model:
             log.warning("CONDUIT_LLM_URL is set without CONDUIT_LLM_MODEL; the narrative renderer stays off")
             return None
-        return cls(settings.llm_url, settings.llm_model or "", api_key=settings.llm_api_key,
+        return cls(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key,
                    timeout_s=settings.llm_timeout_seconds)
 
     async def render(self, det: RenderedReport, sample: Sample, *, language: str,
@@ -189,8 +189,8 @@ class NarrativeRenderer:
         attempts = 0
         reason = "no attempt made"
         try:
-            if len(det.claims) != len(_slots(det.json)) or any(
-                    c.section_key != s.section_key or c.text != s.text for c, s in zip(det.claims, _slots(det.json))):
+            slots = _slots(det.json)
+            if [(c.section_key, c.text) for c in det.claims] != [(s.section_key, s.text) for s in slots]:
                 raise NarrativeError("deterministic claims do not line up with the report text")
             messages = build_messages(det, sample)
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -199,8 +199,8 @@ class NarrativeRenderer:
                 while attempts < self.max_attempts:
                     attempts += 1
                     try:
-                        doc = await self._attempt(client, messages)
-                        result = self._accept(det, doc, attempts, language, server_version)
+                        reply = await self._attempt(client, messages)
+                        result = self._accept(det, reply, attempts, language, server_version)
                     except _Retryable as exc:
                         reason = str(exc)
                         log.info("narrative renderer attempt %d/%d rejected: %s", attempts, self.max_attempts,

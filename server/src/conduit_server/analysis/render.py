@@ -71,7 +71,10 @@ def _dim_sentence(c: _Ctx, key: str) -> tuple[str, list[str]] | None:
     main = supporting(dim, c.avail)
     facts = " and ".join(fact(k, c.avail[k]) for k in main)
     reading = DIMENSION_READING[key][level(dim.binned) + 1]
-    return f"{key.capitalize()} is {BIN_WORDS[dim.binned]} ({dim.normalized:.2f}): this speaker {facts}. {reading}", keys
+    return (
+        f"{key.capitalize()} is {BIN_WORDS[dim.binned]} ({dim.normalized:.2f}): this speaker {facts}. {reading}",
+        keys,
+    )
 
 
 def _ind_sentence(c: _Ctx, key: str) -> tuple[str, list[str]] | None:
@@ -89,14 +92,18 @@ def _role_sentence(c: _Ctx) -> tuple[str, list[str]] | None:
         if not top:
             return None
         d = top[0]
-        return (f"The role text for {role} names none of the measured dimensions directly; their most distinct "
-                f"one is {d.key} ({BIN_WORDS[d.binned]}, {d.normalized:.2f}).", dimension_keys(d, c.avail))
+        return (
+            f"The role text for {role} names none of the measured dimensions directly; their most distinct "
+            f"one is {d.key} ({BIN_WORDS[d.binned]}, {d.normalized:.2f}).",
+            dimension_keys(d, c.avail),
+        )
     parts, keys = [], []
     for key, words in c.role_matches:
         d = c.dims[key]
         fit = {1: "a strength for it", 0: "adequate for it", -1: "a gap to plan for"}[level(d.binned)]
-        parts.append(f"{key} (asked for by '{', '.join(words)}'; measured {BIN_WORDS[d.binned]}, "
-                     f"{d.normalized:.2f}, {fit})")
+        parts.append(
+            f"{key} (asked for by '{', '.join(words)}'; measured {BIN_WORDS[d.binned]}, {d.normalized:.2f}, {fit})"
+        )
         keys += dimension_keys(d, c.avail)
     return f"For {role}, the role description and culture stress " + "; ".join(parts) + ".", keys
 
@@ -154,9 +161,17 @@ def _role_matches(params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def render_report(behavior_map: BehaviorMap, sample: Sample, *, template: str, subject_label: str,
-                  template_params: dict[str, Any] | None, language: str, server_version: str,
-                  llm_provider: str = "openai") -> RenderedReport:
+def render_report(
+    behavior_map: BehaviorMap,
+    sample: Sample,
+    *,
+    template: str,
+    subject_label: str,
+    template_params: dict[str, Any] | None,
+    language: str,
+    server_version: str,
+    llm_provider: str = "openai",
+) -> RenderedReport:
     """Render one report; pure and deterministic (same input -> identical output)."""
     if template not in SECTIONS:
         raise ValueError(f"unknown template {template!r}")
@@ -169,12 +184,18 @@ def render_report(behavior_map: BehaviorMap, sample: Sample, *, template: str, s
     top = _top_dims(c, 3)
     labels = [dimension_label(d).lower() for d in top]
     conf = round(sum(d.confidence for d in top) / len(top), 2) if top else 0.0
-    summary = (f"{subject_label} comes across as {', '.join(labels[:-1])} and {labels[-1]}, measured over "
-               f"{behavior_map.speech_seconds:.0f} s of speech in {behavior_map.sample_count} recording(s) "
-               f"(confidence {conf:.2f}).") if len(labels) >= 2 else (
-               f"{subject_label}: {behavior_map.speech_seconds:.0f} s of speech measured.")
-    claims.append(Claim("summary", summary, _uniq([k for d in top for k in dimension_keys(d, avail)]
-                                                   or ["speech_rate"])))
+    summary = (
+        (
+            f"{subject_label} comes across as {', '.join(labels[:-1])} and {labels[-1]}, measured over "
+            f"{behavior_map.speech_seconds:.0f} s of speech in {behavior_map.sample_count} recording(s) "
+            f"(confidence {conf:.2f})."
+        )
+        if len(labels) >= 2
+        else (f"{subject_label}: {behavior_map.speech_seconds:.0f} s of speech measured.")
+    )
+    claims.append(
+        Claim("summary", summary, _uniq([k for d in top for k in dimension_keys(d, avail)] or ["speech_rate"]))
+    )
     sections: list[dict[str, Any]] = []
     for key, kind in SECTIONS[template]:
         title = section_title(key)
@@ -182,7 +203,8 @@ def render_report(behavior_map: BehaviorMap, sample: Sample, *, template: str, s
             phrases, body_keys = [], []
             for d in top:
                 ks = dimension_keys(d, avail)
-                phrase = f"{dimension_label(d)} ({d.key} {d.normalized:.2f}): {fact(driver(d, avail), avail[driver(d, avail)])}"
+                main = driver(d, avail)
+                phrase = f"{dimension_label(d)} ({d.key} {d.normalized:.2f}): {fact(main, avail[main])}"
                 phrases.append(phrase)
                 claims.append(Claim(key, phrase, _uniq(ks)))
                 body_keys += ks
@@ -191,9 +213,11 @@ def render_report(behavior_map: BehaviorMap, sample: Sample, *, template: str, s
                     phrases.append(fact(k, avail[k]).capitalize())
                     claims.append(Claim(key, phrases[-1], (k,)))
             share = f" ({avail['talk_share'].raw * 100:.0f}% of all speech)" if "talk_share" in avail else ""
-            body = (f"These are the three dimensions furthest from typical, from {sample.metrics['speechSeconds']:.0f} s "
-                    f"of speech in {int(sample.metrics['utteranceCount'])} utterances in this recording{share}; "
-                    f"confidence {conf:.2f}.")
+            body = (
+                f"These are the three dimensions furthest from typical, from {sample.metrics['speechSeconds']:.0f} s "
+                f"of speech in {int(sample.metrics['utteranceCount'])} utterances in this recording{share}; "
+                f"confidence {conf:.2f}."
+            )
             claims.append(Claim(key, body, _uniq(body_keys + (["talk_share"] if share else [])) or ("speech_rate",)))
             sections.append({"kind": "traits", "key": key, "title": title, "body": body, "phrases": phrases[:3]})
         elif kind == "actions":
@@ -215,7 +239,11 @@ def render_report(behavior_map: BehaviorMap, sample: Sample, *, template: str, s
     if language not in RENDERED_LANGUAGES:
         labels_meta.append("fallback:en")
     doc = {
-        "schemaVersion": 2, "template": template, "title": subject_title, "summary": summary, "sections": sections,
+        "schemaVersion": 2,
+        "template": template,
+        "title": subject_title,
+        "summary": summary,
+        "sections": sections,
         "meta": {
             "prompt": {"name": f"conduit.{template}", "version": TEMPLATE_VERSION, "labels": labels_meta},
             "render": {"provider": llm_provider, "model": f"conduit-deterministic-{TEMPLATE_VERSION}", "attempts": 1},

@@ -14,7 +14,12 @@ class Evidence:
     note: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"startSeconds": self.start_seconds, "endSeconds": self.end_seconds, "text": self.text, "note": self.note}
+        return {
+            "startSeconds": self.start_seconds,
+            "endSeconds": self.end_seconds,
+            "text": self.text,
+            "note": self.note,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Evidence:
@@ -32,14 +37,22 @@ class Indicator:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "key": self.key, "normalized": self.normalized, "binned": self.binned, "raw": self.raw,
-            "unit": self.unit, "evidence": [e.to_json() for e in self.evidence],
+            "key": self.key,
+            "normalized": self.normalized,
+            "binned": self.binned,
+            "raw": self.raw,
+            "unit": self.unit,
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Indicator:
         return cls(
-            d["key"], d["raw"], d["unit"], d["normalized"], d["binned"],
+            d["key"],
+            d["raw"],
+            d["unit"],
+            d["normalized"],
+            d["binned"],
             tuple(Evidence.from_json(e) for e in d.get("evidence") or ()),
         )
 
@@ -66,13 +79,17 @@ class Sample:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "speakerIndex": self.speaker_index, "speechSeconds": self.speech_seconds, "metrics": dict(self.metrics),
+            "speakerIndex": self.speaker_index,
+            "speechSeconds": self.speech_seconds,
+            "metrics": dict(self.metrics),
             "indicators": [i.to_json() for i in self.indicators],
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Sample:
         return cls(
-            d["speakerIndex"], d["speechSeconds"], dict(d["metrics"]),
+            d["speakerIndex"],
+            d["speechSeconds"],
+            dict(d["metrics"]),
             tuple(Indicator.from_json(i) for i in d["indicators"]),
         )

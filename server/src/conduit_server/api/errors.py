@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request
-from procrastinate.exceptions import ConnectorException
 from fastapi.exceptions import RequestValidationError
+from procrastinate.exceptions import ConnectorException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -106,6 +106,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for db_error in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error, ConnectorException):
+    for db_error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, psycopg.OperationalError,
+                     psycopg.InterfaceError, ConnectorException):
         app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

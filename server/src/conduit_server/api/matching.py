@@ -12,6 +12,7 @@ from conduit_server.api.idempotency import json_digest, resolve_key, run_idempot
 from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import ApiError, NotFound
 from conduit_server.domain.views import matching_json
+from conduit_server.jobs.delivery import policy_for
 from conduit_server.jobs.submit import receipt, submit
 from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
@@ -29,7 +30,7 @@ async def create_matching_job(request: Request, who: Principal = Depends(princip
     digest = json_digest({k: v for k, v in body.items() if k != "idempotencyKey"})
 
     async def create() -> JSONResponse:
-        req = validation.matching_request(body)
+        req = validation.matching_request(body, policy_for(rt))
         now = rt.clock()
         async with rt.engine.begin() as conn:
             for subject in [req["target"], *req["group"]]:

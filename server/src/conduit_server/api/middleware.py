@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from conduit_server.api.errors import envelope
 from conduit_server.domain.ids import new_request_id
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_HEADER_BYTES = 16 * 1024  # all request header names + values; the HTTP server itself accepts up to 64 KiB
 
 
 class RequestContextMiddleware:
@@ -31,6 +34,13 @@ class RequestContextMiddleware:
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        if sum(len(k) + len(v) for k, v in scope.get("headers", [])) > MAX_HEADER_BYTES:
+            body = json.dumps(envelope("bad_request", "Request headers are too large (limit 16 KiB)")).encode()
+            await send({"type": "http.response.start", "status": 400, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
         path = scope.get("path", "")
         if len(path) > 1 and path.endswith("/"):
             scope = dict(scope)

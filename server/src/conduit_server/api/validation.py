@@ -3,10 +3,13 @@ with a path; one 422 lists them all."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from conduit_server.domain.errors import ValidationFailed
 from conduit_server.pipeline.target import SelectorError, parse_target_selector
+from conduit_server.webhooks.guard import AddressPolicy
 from conduit_server.webhooks.validate import validate_webhook_config
 
 TEMPLATES = ("general_report", "sales_playbook")
@@ -45,7 +48,7 @@ def selector(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
         return None
 
 
-def webhook(body: dict[str, Any], issues: Issues) -> dict[str, Any] | None:
+def webhook(body: dict[str, Any], issues: Issues, policy: AddressPolicy) -> dict[str, Any] | None:
     value = body.get("webhook")
     if value is None:
         return None
@@ -54,10 +57,20 @@ def webhook(body: dict[str, Any], issues: Issues) -> dict[str, Any] | None:
         issues.add(problem.path, problem.message)
     if problems:
         return None
+    # An IP literal in a refused range can never be delivered to: say so now. Host names are checked after DNS
+    # resolution at every delivery attempt (contract 16(h)).
+    host = urlsplit(value["url"]).hostname or ""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and policy.is_refused(literal):
+        issues.add("webhook.url", "points to a private, loopback, link-local or metadata address")
+        return None
     return {"url": value["url"], "headers": dict(value.get("headers") or {})}
 
 
-def report_request(body: dict[str, Any]) -> dict[str, Any]:
+def report_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any]:
     issues = Issues()
     media = body.get("media")
     media_id = None
@@ -94,7 +107,7 @@ def report_request(body: dict[str, Any]) -> dict[str, Any]:
         target = None
     else:
         target = selector(body.get("target"), "target", issues)
-    hook = webhook(body, issues)
+    hook = webhook(body, issues, policy)
     language = body.get("language", "en")
     if language is None:
         language = "en"
@@ -142,7 +155,7 @@ def _subject(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
     return None
 
 
-def matching_request(body: dict[str, Any]) -> dict[str, Any]:
+def matching_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any]:
     issues = Issues()
     if body.get("context") != "behavioral_compatibility":
         issues.add("context", "must be behavioral_compatibility")
@@ -153,7 +166,7 @@ def matching_request(body: dict[str, Any]) -> dict[str, Any]:
         issues.add("group", "must be a non-empty array of subjects")
     else:
         group = [_subject(item, f"group.{i}", issues) for i, item in enumerate(group_raw)]
-    hook = webhook(body, issues)
+    hook = webhook(body, issues, policy)
     label = short_text(body, "label", issues)
     issues.raise_if_any()
     subjects = [target, *group]

@@ -32,6 +32,7 @@ from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
+from conduit_server.store.db import is_connection_error
 from conduit_server.store.tables import entities, matchings, reports
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,10 @@ async def run_job(rt: Runtime, job_id: str) -> None:
         await _end(rt, job_id, J.CANCELED)
     except _Rollback:
         log.info("job %s was already terminal; this run's result was discarded", job_id)
-    except Exception:
+    except Exception as exc:
+        if is_connection_error(exc):  # issue 6: the database went away; the queue retries this job (worker.py)
+            log.warning("job %s interrupted by a database connection error; it will be retried", job_id)
+            raise
         log.exception("job %s failed unexpectedly", job_id)
         await _end(rt, job_id, J.FAILED, error=J.job_error("processing_failed"))
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 import procrastinate
@@ -27,18 +28,23 @@ from conduit_server.store.tables import media, psychometrics
 log = logging.getLogger(__name__)
 
 
+# Distributed mode (issue 6): a task that ends in an exception (the database went away mid-task, or the worker
+# was shut down under it) is retried rather than left failed/aborted; every task is safe to run again.
+TRANSIENT_RETRY = procrastinate.RetryStrategy(max_attempts=30, wait=2)
+
+
 def build_app(rt: Runtime) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(rt.database_url)))
 
-    @app.task(name=TASK_PROCESS_MEDIA, queue=ANALYSIS_QUEUE)
+    @app.task(name=TASK_PROCESS_MEDIA, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
     async def process_media(media_id: str) -> None:
         await ensure_processed(rt, media_id)
 
-    @app.task(name=TASK_RUN_JOB, queue=ANALYSIS_QUEUE)
+    @app.task(name=TASK_RUN_JOB, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
     async def run(job_id: str) -> None:
         await run_job(rt, job_id)
 
-    @app.task(name=TASK_DELIVER, queue=WEBHOOK_QUEUE)
+    @app.task(name=TASK_DELIVER, queue=WEBHOOK_QUEUE, retry=TRANSIENT_RETRY)
     async def deliver_webhook(event_id: str, scheduled: bool = True) -> None:
         await deliver(rt, event_id, scheduled=scheduled)
 
@@ -61,14 +67,20 @@ async def expire_and_purge(rt: Runtime) -> None:
     async with rt.engine.begin() as conn:
         await conn.execute(
             update(media)
-            .where(media.c.deleted_at.is_(None), media.c.retention_locked.is_(False),
-                   or_(media.c.last_used_at < expiry, and_(media.c.last_used_at.is_(None), media.c.created_at < expiry)))
+            .where(
+                media.c.deleted_at.is_(None),
+                media.c.retention_locked.is_(False),
+                or_(media.c.last_used_at < expiry, and_(media.c.last_used_at.is_(None), media.c.created_at < expiry)),
+            )
             .values(deleted_at=now)
         )
-        rows = list(await conn.execute(
-            select(media.c.id, media.c.storage_key)
-            .where(media.c.deleted_at.is_not(None), media.c.deleted_at <= grace, media.c.purged_at.is_(None))
-        ))
+        rows = list(
+            await conn.execute(
+                select(media.c.id, media.c.storage_key).where(
+                    media.c.deleted_at.is_not(None), media.c.deleted_at <= grace, media.c.purged_at.is_(None)
+                )
+            )
+        )
         await conn.execute(delete(psychometrics).where(psychometrics.c.expires_at < now))
     for row in rows:
         if row.storage_key:
@@ -87,20 +99,63 @@ async def maintenance_loop(rt: Runtime, app: procrastinate.App, interval: float 
         await asyncio.sleep(interval)
 
 
-async def run_workers(rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE)
-                      ) -> None:
+async def _supervised(name: str, start: Callable[[], Awaitable[None]], *, max_delay: float = 10.0) -> None:
+    """Run a procrastinate worker and start it again whenever it stops (its side tasks stop it when the database
+    goes away; it fails to start while the database is down), with a bounded backoff, until cancelled."""
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            await start()
+            log.warning("%s worker stopped; restarting in %.0f s", name, delay)
+        except Exception as exc:
+            log.warning(
+                "%s worker failed (%s); restarting in %.0f s",
+                name,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                delay,
+            )
+        if time.monotonic() - started > 60:
+            delay = 1.0
+        await asyncio.sleep(delay)
+        delay = min(max_delay, delay * 2)
+
+
+async def run_workers(
+    rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE)
+) -> None:
     """Run the requested workers (and the maintenance loop) until cancelled."""
-    common = {"install_signal_handlers": False, "update_heartbeat_interval": rt.settings.heartbeat_seconds,
-              "stalled_worker_timeout": rt.settings.stalled_after_seconds, "delete_jobs": "successful",
-              "shutdown_graceful_timeout": 5.0}
+    common = {
+        "install_signal_handlers": False,
+        "update_heartbeat_interval": rt.settings.heartbeat_seconds,
+        "stalled_worker_timeout": rt.settings.stalled_after_seconds,
+        "delete_jobs": "successful",
+        "shutdown_graceful_timeout": 5.0,
+    }
     tasks = []
     queues = list(queues)
     if ANALYSIS_QUEUE in queues:
-        tasks.append(asyncio.create_task(app.run_worker_async(
-            queues=[ANALYSIS_QUEUE], concurrency=rt.settings.analysis_concurrency, name="analysis", **common)))
+        tasks.append(
+            asyncio.create_task(
+                _supervised(
+                    "analysis",
+                    lambda: app.run_worker_async(
+                        queues=[ANALYSIS_QUEUE], concurrency=rt.settings.analysis_concurrency, name="analysis", **common
+                    ),
+                )
+            )
+        )
     if WEBHOOK_QUEUE in queues:
-        tasks.append(asyncio.create_task(app.run_worker_async(
-            queues=[WEBHOOK_QUEUE], concurrency=rt.settings.webhook_concurrency, name="webhooks", **common)))
+        tasks.append(
+            asyncio.create_task(
+                _supervised(
+                    "webhooks",
+                    lambda: app.run_worker_async(
+                        queues=[WEBHOOK_QUEUE], concurrency=rt.settings.webhook_concurrency, name="webhooks", **common
+                    ),
+                )
+            )
+        )
     tasks.append(asyncio.create_task(maintenance_loop(rt, app)))
     try:
         await asyncio.gather(*tasks)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from conduit_server.pipeline.types import MediaError, MediaProbe, MediaTooLongError, UnsupportedMediaError
 
 SAMPLE_RATE = 16000

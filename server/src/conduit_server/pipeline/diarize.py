@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from conduit_server.pipeline.vad import SpeechRegion
 
 FRAME_S = 0.01

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
 from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
 from conduit_server.pipeline.diarize import ClusterSettings, cluster, segments_from_labels, speech_windows
 from conduit_server.pipeline.models import Models

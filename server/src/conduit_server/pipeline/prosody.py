@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+
 from conduit_server.pipeline.types import SpeakerProsody, Utterance
 
 SAMPLE_RATE = 16000

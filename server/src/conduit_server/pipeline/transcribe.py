@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from conduit_server.pipeline.types import AbortCheck, Aborted, Word
 
 WHISPER_BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from conduit_server.pipeline.diarize import FRAME_S, SpeakerSegment
 from conduit_server.pipeline.types import Utterance, Word
 

@@ -68,8 +68,13 @@ async def _default_workspace(conn: AsyncConnection, now: datetime, secret: str |
 
 
 async def create_key(
-    engine: AsyncEngine, now: datetime, *, workspace_id: str | None = None, key: str | None = None,
-    label: str | None = None, webhook_secret: str | None = None,
+    engine: AsyncEngine,
+    now: datetime,
+    *,
+    workspace_id: str | None = None,
+    key: str | None = None,
+    label: str | None = None,
+    webhook_secret: str | None = None,
 ) -> CreatedKey:
     """Create an API key (and its user) in `workspace_id`, or in the default workspace, created if needed."""
     key = key or new_api_key()
@@ -77,7 +82,9 @@ async def create_key(
         if workspace_id is None:
             workspace_id, secret = await _default_workspace(conn, now, webhook_secret)
         else:
-            row = (await conn.execute(select(workspaces.c.webhook_secret).where(workspaces.c.id == workspace_id))).first()
+            row = (
+                await conn.execute(select(workspaces.c.webhook_secret).where(workspaces.c.id == workspace_id))
+            ).first()
             if row is None:
                 raise LookupError(f"unknown workspace {workspace_id}")
             secret = row.webhook_secret
@@ -86,8 +93,13 @@ async def create_key(
         await conn.execute(users.insert().values(id=user_id, workspace_id=workspace_id, created_at=now))
         await conn.execute(
             api_keys.insert().values(
-                id=key_id, workspace_id=workspace_id, user_id=user_id, key_hash=hash_key(key), prefix=key[:8],
-                label=label, created_at=now,
+                id=key_id,
+                workspace_id=workspace_id,
+                user_id=user_id,
+                key_hash=hash_key(key),
+                prefix=key[:8],
+                label=label,
+                created_at=now,
             )
         )
     return CreatedKey(workspace_id, key_id, key, secret)

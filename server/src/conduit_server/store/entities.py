@@ -30,14 +30,17 @@ async def media_counts(conn: AsyncConnection, entity_ids: list[str]) -> dict[str
     return {eid: counts.get(eid, 0) for eid in entity_ids}
 
 
-async def list_page(conn: AsyncConnection, workspace_id: str, *, limit: int,
-                    cursor: str | None) -> tuple[list[Row[Any]], bool]:
+async def list_page(
+    conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], bool]:
     conds = [entities.c.workspace_id == workspace_id]
     if cursor:
         conds.append(cursors.before(entities.c.created_at, entities.c.id, cursor))
     rows = (
         await conn.execute(
-            select(entities).where(and_(*conds)).order_by(entities.c.created_at.desc(), entities.c.id.desc())
+            select(entities)
+            .where(and_(*conds))
+            .order_by(entities.c.created_at.desc(), entities.c.id.desc())
             .limit(limit + 1)
         )
     ).all()
@@ -46,7 +49,9 @@ async def list_page(conn: AsyncConnection, workspace_id: str, *, limit: int,
 
 async def centroids(conn: AsyncConnection, workspace_id: str) -> dict[str, tuple[list[float], int]]:
     rows = await conn.execute(
-        select(entities.c.id, entities.c.centroid, entities.c.voice_count).where(entities.c.workspace_id == workspace_id)
+        select(entities.c.id, entities.c.centroid, entities.c.voice_count).where(
+            entities.c.workspace_id == workspace_id
+        )
     )
     return {r.id: (list(r.centroid), int(r.voice_count)) for r in rows}
 
