@@ -70,29 +70,21 @@ async def report_by_job(job_id: str, request: Request, who: Principal = Depends(
         return JSONResponse(await _report_body(conn, row))
 
 
+async def _owned_report(conn: Any, report_id: str, who: Principal) -> Any:
+    query = select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound("Report not found")
+    return row
+
+
 @router.get("/{report_id}")
 async def get_report(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
-    rt = runtime(request)
-    async with rt.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
-            )
-        ).first()
-        if row is None:
-            raise NotFound("Report not found")
-        return JSONResponse(await _report_body(conn, row))
+    async with runtime(request).engine.connect() as conn:
+        return JSONResponse(await _report_body(conn, await _owned_report(conn, report_id, who)))
 
 
 @router.get("/{report_id}/evidence")
 async def get_evidence(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
-    rt = runtime(request)
-    async with rt.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
-            )
-        ).first()
-    if row is None:
-        raise NotFound("Report not found")
-    return JSONResponse(row.evidence)
+    async with runtime(request).engine.connect() as conn:
+        return JSONResponse((await _owned_report(conn, report_id, who)).evidence)
