@@ -75,7 +75,8 @@ def start_moto(tmp: Path) -> MotoS3:
 
 
 async def upload(api, path: Path, label: str) -> str:  # type: ignore[no-untyped-def]
-    r = await api.post("/v1/files", files={"file": (path.name, path.read_bytes())}, data={"label": label})
+    r = await api.post("/v1/files", files={"file": (path.name, path.read_bytes())},  # noqa: ASYNC240
+                       data={"label": label})
     r.raise_for_status()
     return str(r.json()["mediaId"])
 
@@ -85,7 +86,7 @@ async def run(n: int, fresh_media: bool, deadline_s: float, tmp: Path, database_
     receiver = SwitchReceiver()
     await receiver.start()
     try:
-        async with running_cluster(database_url, moto, tmp, api_key=key, CONDUIT_LOG_LEVEL="warning") as cluster:
+        async with running_cluster(database_url, moto, tmp, api_key=key) as cluster:
             clients = [cluster.client(0, timeout=60), cluster.client(1, timeout=60)]
             try:
                 warm = await upload(clients[0], monologue("rms", 0).path, "warm-up")

@@ -89,8 +89,9 @@ def dist_database(pg_server: str) -> Iterator[str]:
     _admin(pg_server, f"CREATE DATABASE {name}")
     url = _with_database(pg_server, name)
     try:
+        env = {**os.environ, "CONDUIT_DATABASE_URL": url, "CONDUIT_DATA_DIR": "/tmp/conduit-migrate"}
         out = subprocess.run([sys.executable, "-m", "conduit_server.cli", "migrate"], capture_output=True, timeout=120,
-                             env={**os.environ, "CONDUIT_DATABASE_URL": url, "CONDUIT_DATA_DIR": "/tmp/conduit-migrate"})
+                             env=env)
         assert out.returncode == 0, out.stderr.decode()[-3000:]
         yield url
     finally:

@@ -20,6 +20,7 @@ from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD, assign_sp
 from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
 from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
+from conduit_server.store.db import is_connection_error
 from conduit_server.store.tables import entities, media, media_speakers
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,10 @@ async def ensure_processed(
 
 async def _set_status(rt: Runtime, media_id: str, **values: Any) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(update(media).where(media.c.id == media_id).values(**values))
+        # issue 6: if the lock's session died (database restart) a second run may have finished the media
+        # meanwhile; never overwrite a COMPLETED result
+        await conn.execute(update(media).where(media.c.id == media_id, media.c.processing_status != "COMPLETED")
+                           .values(**values))
 
 
 async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: Callable[[], bool] | None) -> None:
@@ -75,19 +79,23 @@ async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: 
         except MediaError as exc:
             await _set_status(rt, row.id, processing_status="FAILED", error={"code": exc.code, "message": exc.message})
             return
-        except Exception:
+        except Exception as exc:
+            if is_connection_error(exc):  # issue 6: transient; the queue retries the task
+                raise
             log.exception("media processing failed for %s", row.id)
             await _set_status(rt, row.id, processing_status="FAILED",
                               error={"code": "processing_failed", "message": "Media processing failed"})
             return
     now = rt.clock()
     async with rt.engine.begin() as conn:
-        await conn.execute(
-            update(media).where(media.c.id == row.id).values(
+        done = await conn.execute(
+            update(media).where(media.c.id == row.id, media.c.processing_status != "COMPLETED").values(
                 processing_status="COMPLETED", analysis=analysis.to_json(), duration_seconds=analysis.duration_seconds,
                 error=None,
-            )
+            ).returning(media.c.id)
         )
+        if done.first() is None:  # issue 6: another run (its lock lost with a database restart) completed it first
+            return
         if not row.internal:  # psychometrics uploads create no entities (contract 3.6)
             await assign_entities(conn, rt, row.workspace_id, row.id, analysis, now)
 
