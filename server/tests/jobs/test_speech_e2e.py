@@ -128,3 +128,11 @@ async def test_scripted_behaviour_is_stated_about_the_right_speaker(api) -> None
     text = report["markdown"].lower()
     assert "hedg" in text or "tentative" in text
     assert "question" in text
+
+    sales = await _job(api, media["mediaId"], {"strategy": "speaker_index", "speaker_index": 0},
+                       output={"template": "sales_playbook"})
+    assert sales["status"] == "succeeded", sales
+    sales_text = (await api.get(f"/v1/reports/{sales['reportId']}")).json()["markdown"].lower()
+    assert ("hedg" in sales_text or "tentative" in sales_text) and "question" in sales_text
+    calm = (await api.get(f"/v1/reports/{certain['reportId']}")).json()["markdown"].lower()
+    assert "hedges a lot" not in calm
