@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--container", default="wav", choices=speech.CONTAINERS)
     ap.add_argument("--models-dir", type=Path, default=REPO / ".cache" / "models")
     ap.add_argument("--asr-model", type=Path, help="CTranslate2 Whisper folder instead of the bundled base")
-    ap.add_argument("--beam", type=int, default=5)
+    ap.add_argument("--beam", type=int, default=1, help="ASR beam size (server default 1)")
     ap.add_argument("--language", default="en")
     args = ap.parse_args()
 

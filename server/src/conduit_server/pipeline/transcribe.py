@@ -83,7 +83,7 @@ class Transcriber:
     """A loaded faster-whisper model. Load once per process (see `Models`); one transcription at a time."""
 
     def __init__(self, model_dir: Path, *, cpu_threads: int = 2, compute_type: str = "int8",
-                 device: str = "cpu", beam_size: int = 5) -> None:
+                 device: str = "cpu", beam_size: int = 1) -> None:
         from faster_whisper import WhisperModel
 
         model_dir = Path(model_dir)
