@@ -10,7 +10,6 @@ from conduit_server.api.deps import json_body, principal, query_limit, runtime
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
 from conduit_server.domain.views import entity_json
-from conduit_server.store import cursor as cursors
 from conduit_server.store import entities as entity_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import behavior_maps, entities
@@ -23,12 +22,11 @@ async def list_entities(request: Request, who: Principal = Depends(principal)) -
     rt = runtime(request)
     limit = query_limit(request.query_params.get("limit"))
     async with rt.engine.connect() as conn:
-        rows, has_more = await entity_store.list_page(conn, who.workspace_id, limit=limit,
-                                                      cursor=request.query_params.get("cursor"))
-        counts = await entity_store.media_counts(conn, [r.id for r in rows])
-    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
-    return JSONResponse({"entities": [entity_json(r, counts[r.id]) for r in rows], "cursor": next_cursor,
-                         "hasMore": has_more})
+        page = await entity_store.list_page(conn, who.workspace_id, limit=limit,
+                                            cursor=request.query_params.get("cursor"))
+        counts = await entity_store.media_counts(conn, [r.id for r in page.rows])
+    return JSONResponse({"entities": [entity_json(r, counts[r.id]) for r in page.rows], "cursor": page.next_cursor,
+                         "hasMore": page.has_more})
 
 
 @router.get("/{entity_id}")

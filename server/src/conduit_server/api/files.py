@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import PurePosixPath
 from typing import Any
@@ -13,14 +12,12 @@ from starlette.responses import JSONResponse
 
 from conduit_server.api.deps import json_body, principal, query_limit, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
-from conduit_server.api.uploads import read_form
+from conduit_server.api.uploads import probe_upload, read_form
 from conduit_server.domain.clock import iso, parse_iso
-from conduit_server.domain.errors import ApiError, Gone, NotFound, ValidationFailed
+from conduit_server.domain.errors import Gone, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
 from conduit_server.domain.views import file_json, upload_json
 from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
-from conduit_server.pipeline.types import UnsupportedMediaError
-from conduit_server.store import cursor as cursors
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import media
@@ -34,12 +31,6 @@ def _label(raw: str | None, filename: str | None) -> str:
         name = PurePosixPath(filename.replace("\\", "/")).name
         label = name.split(".")[0].strip() if name else ""
     return (label or "upload")[:256]
-
-
-def _probe(path: Any) -> Any:
-    from conduit_server.pipeline.audio import probe_media
-
-    return probe_media(path)
 
 
 @router.post("")
@@ -69,16 +60,8 @@ async def _store_upload(request: Request, who: Principal, form: Any, label: str,
     if form.size == 0:
         status, error = "FAILED", {"code": "invalid_media", "message": "The uploaded file is empty"}
     else:
-        try:
-            probe = await asyncio.to_thread(_probe, form.file_path)
-        except UnsupportedMediaError as exc:
-            raise ApiError(exc.message, code="unsupported_media_type", status=415) from exc
+        probe = await probe_upload(form, max_seconds=rt.settings.max_media_seconds)
         content_type, duration = probe.content_type, probe.duration_seconds
-        if duration is not None and duration > rt.settings.max_media_seconds:
-            raise ApiError(
-                f"Media is {duration:.0f} s long; the limit is {rt.settings.max_media_seconds:.0f} s",
-                code="media_too_long", status=422,
-            )
     storage_key = f"{who.workspace_id}/{media_id}"
     if form.size:
         await rt.blobs.put_file(storage_key, form.file_path)
@@ -129,17 +112,16 @@ async def list_files(request: Request, who: Principal = Depends(principal)) -> J
         raise ValidationFailed([("search", "must be 1-200 characters")])
     now = rt.clock()
     async with rt.engine.connect() as conn:
-        rows, has_more = await media_store.list_page(
+        page = await media_store.list_page(
             conn, who.workspace_id, limit=limit, cursor=q.get("cursor"), include_deleted=include_deleted == "true",
             created_after=created_after, created_by_user_id=q.get("createdByUserId"), search=search,
         )
-        with_reports = await media_store.reports_exist(conn, [r.id for r in rows])
+        with_reports = await media_store.reports_exist(conn, [r.id for r in page.rows])
     files = [
         file_json(r, retention_days=rt.settings.retention_days, now=now, has_reports=r.id in with_reports)
-        for r in rows
+        for r in page.rows
     ]
-    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
-    return JSONResponse({"files": files, "hasMore": has_more, "nextCursor": next_cursor})
+    return JSONResponse({"files": files, "hasMore": page.has_more, "nextCursor": page.next_cursor})
 
 
 @router.get("/{media_id}")

@@ -19,13 +19,13 @@ from starlette.responses import JSONResponse
 from conduit_server.analysis import build_behavior_map, estimate_psychometrics, measure_sample, quality
 from conduit_server.api.deps import principal, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
-from conduit_server.api.uploads import read_form
+from conduit_server.api.uploads import probe_upload, read_form
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import ApiError, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
 from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
 from conduit_server.pipeline.target import parse_target_selector, select_target
-from conduit_server.pipeline.types import MediaAnalysis, UnsupportedMediaError
+from conduit_server.pipeline.types import MediaAnalysis
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import media, psychometrics
@@ -67,17 +67,10 @@ async def create(request: Request, who: Principal = Depends(principal)) -> JSONR
 
 
 async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, Any]) -> JSONResponse:
-    from conduit_server.pipeline.audio import probe_media
-
     rt = runtime(request)
     if form.size == 0:
         raise ApiError("The uploaded file is empty", code="invalid_media", status=422)
-    try:
-        probe = await asyncio.to_thread(probe_media, form.file_path)
-    except UnsupportedMediaError as exc:
-        raise ApiError(exc.message, code="unsupported_media_type", status=415) from exc
-    if probe.duration_seconds is not None and probe.duration_seconds > rt.settings.max_media_seconds:
-        raise ApiError("Media is longer than the allowed maximum", code="media_too_long", status=422)
+    probe = await probe_upload(form, max_seconds=rt.settings.max_media_seconds)
     now = rt.clock()
     media_id = new_id("med_")
     key = f"{who.workspace_id}/{media_id}"

@@ -3,6 +3,7 @@ checked on the way, so an oversized upload is refused mid-stream and nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from conduit_server.domain.errors import ApiError
+from conduit_server.pipeline.types import MediaProbe, UnsupportedMediaError
 
 _FIELD_LIMIT = 64 * 1024
 
@@ -147,3 +149,19 @@ async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path) -> 
         raise ApiError("The form has no `file` part", code="invalid_upload", status=422)
     form.sha256 = digest.hexdigest()
     return form
+
+
+async def probe_upload(form: UploadedForm, *, max_seconds: float) -> MediaProbe:
+    """Sniff a non-empty upload from its bytes: 415 without a decodable audio stream, 422 `media_too_long` when
+    the container already tells a duration over the limit."""
+    from conduit_server.pipeline.audio import probe_media  # PyAV, imported on first upload only
+
+    try:
+        probe = await asyncio.to_thread(probe_media, form.file_path)
+    except UnsupportedMediaError as exc:
+        raise ApiError(exc.message, code="unsupported_media_type", status=415) from exc
+    duration = probe.duration_seconds
+    if duration is not None and duration > max_seconds:
+        raise ApiError(f"Media is {duration:.0f} s long; the limit is {max_seconds:.0f} s",
+                       code="media_too_long", status=422)
+    return probe

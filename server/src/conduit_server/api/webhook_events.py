@@ -13,7 +13,6 @@ from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound
 from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
-from conduit_server.store import cursor as cursors
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
 
@@ -41,10 +40,10 @@ async def list_events(request: Request, who: Principal = Depends(principal)) -> 
     q = request.query_params
     limit = query_limit(q.get("limit"))
     async with rt.engine.connect() as conn:
-        rows, has_more = await outbox.list_page(conn, who.workspace_id, job_id=q.get("jobId"), limit=limit,
-                                                cursor=q.get("cursor"))
-    next_cursor = cursors.encode(rows[-1].created_at, rows[-1].id) if has_more and rows else None
-    return JSONResponse({"events": [event_record(r) for r in rows], "hasMore": has_more, "nextCursor": next_cursor})
+        page = await outbox.list_page(conn, who.workspace_id, job_id=q.get("jobId"), limit=limit,
+                                      cursor=q.get("cursor"))
+    return JSONResponse({"events": [event_record(r) for r in page.rows], "hasMore": page.has_more,
+                         "nextCursor": page.next_cursor})
 
 
 @router.get("/{event_id}/attempts")

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, and_, or_
+from sqlalchemy import Column, ColumnElement, Table, and_, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain.clock import parse_iso
 from conduit_server.domain.errors import ValidationFailed
@@ -33,3 +36,25 @@ def decode(cursor: str) -> tuple[datetime, str]:
 def before(created_col: Column[Any], id_col: Column[Any], cursor: str) -> Any:
     created, row_id = decode(cursor)
     return or_(created_col < created, and_(created_col == created, id_col < row_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Row[Any]]
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> str | None:
+        last = self.rows[-1] if self.rows else None
+        return encode(last.created_at, last.id) if self.has_more and last is not None else None
+
+
+async def newest_first(conn: AsyncConnection, table: Table, conds: list[ColumnElement[bool]], *, limit: int,
+                       cursor: str | None) -> Page:
+    """One page of `table` rows matching `conds`, newest first (created_at, then id), after `cursor`."""
+    created, row_id = table.c.created_at, table.c.id
+    if cursor:
+        conds = [*conds, before(created, row_id, cursor)]
+    query = select(table).where(and_(*conds)).order_by(created.desc(), row_id.desc()).limit(limit + 1)
+    rows = list((await conn.execute(query)).all())
+    return Page(rows[:limit], len(rows) > limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,19 +32,9 @@ async def media_counts(conn: AsyncConnection, entity_ids: list[str]) -> dict[str
 
 async def list_page(
     conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None
-) -> tuple[list[Row[Any]], bool]:
+) -> cursors.Page:
     conds = [entities.c.workspace_id == workspace_id]
-    if cursor:
-        conds.append(cursors.before(entities.c.created_at, entities.c.id, cursor))
-    rows = (
-        await conn.execute(
-            select(entities)
-            .where(and_(*conds))
-            .order_by(entities.c.created_at.desc(), entities.c.id.desc())
-            .limit(limit + 1)
-        )
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
+    return await cursors.newest_first(conn, entities, conds, limit=limit, cursor=cursor)
 
 
 async def centroids(conn: AsyncConnection, workspace_id: str) -> dict[str, tuple[list[float], int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,7 +27,7 @@ async def has_reports(conn: AsyncConnection, media_id: str) -> bool:
 async def list_page(
     conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None, include_deleted: bool,
     created_after: datetime | None, created_by_user_id: str | None, search: str | None,
-) -> tuple[list[Row[Any]], bool]:
+) -> cursors.Page:
     conds = [media.c.workspace_id == workspace_id, media.c.internal.is_(False), media.c.purged_at.is_(None)]
     if not include_deleted:
         conds.append(media.c.deleted_at.is_(None))
@@ -42,14 +42,7 @@ async def list_page(
         conds.append(media.c.created_by_user_id == created_by_user_id)
     if search:
         conds.append(func.lower(media.c.label).contains(search.lower(), autoescape=True))
-    if cursor:
-        conds.append(cursors.before(media.c.created_at, media.c.id, cursor))
-    rows = (
-        await conn.execute(
-            select(media).where(and_(*conds)).order_by(media.c.created_at.desc(), media.c.id.desc()).limit(limit + 1)
-        )
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
+    return await cursors.newest_first(conn, media, conds, limit=limit, cursor=cursor)
 
 
 async def reports_exist(conn: AsyncConnection, media_ids: list[str]) -> set[str]:

@@ -75,16 +75,8 @@ async def attempts(conn: AsyncConnection, event_id: str) -> list[Row[Any]]:
 
 
 async def list_page(conn: AsyncConnection, workspace_id: str, *, job_id: str | None, limit: int,
-                    cursor: str | None) -> tuple[list[Row[Any]], bool]:
+                    cursor: str | None) -> cursors.Page:
     conds = [webhook_events.c.workspace_id == workspace_id]
     if job_id:
         conds.append(webhook_events.c.job_id == job_id)
-    if cursor:
-        conds.append(cursors.before(webhook_events.c.created_at, webhook_events.c.id, cursor))
-    rows = (
-        await conn.execute(
-            select(webhook_events).where(*conds)
-            .order_by(webhook_events.c.created_at.desc(), webhook_events.c.id.desc()).limit(limit + 1)
-        )
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
+    return await cursors.newest_first(conn, webhook_events, conds, limit=limit, cursor=cursor)
