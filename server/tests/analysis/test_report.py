@@ -15,6 +15,7 @@ from conduit_server.analysis import (
     render_report,
     validate_report_json,
 )
+from conduit_server.analysis.templates import TEMPLATE_VERSION
 from conduit_server.pipeline.types import MediaAnalysis
 
 TEMPLATES = ("general_report", "sales_playbook")
@@ -70,7 +71,8 @@ def test_schema_valid_and_meta(convo: MediaAnalysis, template: str, language: st
     assert r.json["template"] == template
     assert r.json["meta"]["prompt"]["name"] == f"conduit.{template}"
     assert r.json["meta"]["prompt"]["labels"][:3] == ["renderer:deterministic", "conduit:0.1.0", f"lang:{language}"]
-    assert r.json["meta"]["render"] == {"provider": "openai", "model": "conduit-deterministic-1", "attempts": 1}
+    assert r.json["meta"]["render"] == {"provider": "openai", "model": f"conduit-deterministic-{TEMPLATE_VERSION}",
+                                        "attempts": 1}
     assert r.markdown.startswith(f"# {r.json['title']}\n\n{r.json['summary']}\n")
     for s in r.json["sections"]:
         assert f"## {s['title']}" in r.markdown

@@ -36,9 +36,22 @@ def test_few_windows_give_one_speaker() -> None:
 def test_windows_cover_regions() -> None:
     regions = [SpeechRegion(0.0, 4.0), SpeechRegion(5.0, 5.8), SpeechRegion(7.0, 7.1)]
     wins = speech_windows(regions)
-    assert wins[0] == (0.0, 1.5) and wins[-1] == (5.0, 5.8)
+    assert wins[0] == (0.0, 1.0) and wins[1] == (0.5, 1.5) and wins[-1] == (5.0, 5.8)
     assert max(b for a, b in wins if b <= 4.0) == 4.0
-    assert all(b - a <= 1.5 + 1e-9 for a, b in wins)
+    assert all(b - a <= 1.0 + 1e-9 for a, b in wins)
+
+
+def test_tiny_cluster_is_absorbed_and_margins_reported() -> None:
+    x, truth = _voices(2, 30, spread=0.05)
+    stray = _voices(1, 2, spread=0.05, seed=7)[0]  # two windows of a third "voice": too few to be a speaker
+    result = cluster(np.concatenate([x, stray]))
+    assert result.k == 2 and len(result.labels) == 62
+    assert result.margins.shape == (62,) and all((result.mean_margin(k) or 0.0) > 0.3 for k in range(2))
+
+
+def test_one_voice_has_no_margin() -> None:
+    x, _ = _voices(1, 40, spread=0.3)
+    assert cluster(x).mean_margin(0) is None
 
 
 def test_segments_follow_labels() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .dimensions import Dimension, score_dimensions
 from .reference import REFERENCES, bin_of
+from .reliability import Reliability, assess_inputs, combine
 from .sample import Sample
 
 MODEL_CHECKPOINT = "conduit-behavior-1"
@@ -27,6 +28,14 @@ class BehaviorMap:
     speech_seconds: float
     sample_count: int
     model_checkpoint: str = MODEL_CHECKPOINT
+    reliability: Reliability | None = None  # pooled over the samples (reliability.combine); None on old stored maps
+
+    @property
+    def assessed(self) -> Reliability:
+        """The reliability, or for maps stored before it existed one judged on their speech alone."""
+        if self.reliability is not None:
+            return self.reliability
+        return assess_inputs(self.speech_seconds, recordings=self.sample_count)
 
     def payload(self) -> dict[str, Any]:
         """The `behaviorMap` object of the contract's BehaviorMap extension (3.7)."""
@@ -36,7 +45,7 @@ class BehaviorMap:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "modelCheckpoint": self.model_checkpoint, "speechSeconds": self.speech_seconds,
             "sampleCount": self.sample_count,
             "indicators": {k: {"normalized": v.normalized, "binned": v.binned, "raw": v.raw, "unit": v.unit}
@@ -44,6 +53,9 @@ class BehaviorMap:
             "traits": {k: {"normalized": v.normalized, "binned": v.binned, "confidence": v.confidence,
                            "inputs": list(v.inputs)} for k, v in self.traits.items()},
         }
+        if self.reliability is not None:
+            out["reliability"] = self.reliability.to_json()
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> BehaviorMap:
@@ -53,6 +65,7 @@ class BehaviorMap:
             traits={k: Dimension(k, v["normalized"], v["binned"], v["confidence"], tuple(v["inputs"]))
                     for k, v in d["traits"].items()},
             speech_seconds=d["speechSeconds"], sample_count=d["sampleCount"], model_checkpoint=d["modelCheckpoint"],
+            reliability=Reliability.from_json(d["reliability"]) if d.get("reliability") else None,
         )
 
 
@@ -71,5 +84,6 @@ def build_behavior_map(samples: list[Sample]) -> BehaviorMap:
         raw = round(sum(w * i.raw for w, (_, i) in zip(ws, have, strict=True)) / weight, 2)
         indicators[key] = MapIndicator(norm, bin_of(norm), raw, have[0][1].unit)
     speech = round(sum(s.speech_seconds for s in samples), 3)
-    traits = score_dimensions({k: v.normalized for k, v in indicators.items()}, speech)
-    return BehaviorMap(indicators, traits, speech, len(samples))
+    reliability = combine([s.assessed for s in samples])
+    traits = score_dimensions({k: v.normalized for k, v in indicators.items()}, speech, reliability.factor)
+    return BehaviorMap(indicators, traits, speech, len(samples), reliability=reliability)

@@ -2,7 +2,8 @@
 
 `value = sum(w * x') / sum(|w|)` over the inputs that were measured, where `x' = x` for a positive weight and
 `1 - x` for a negative one, so every dimension stays in [0, 1] and 0.5 means "typical". Confidence falls with
-little speech and with missing inputs: `coverage * speech / (speech + 30 s)`.
+little speech and with missing inputs: `coverage * speech / (speech + 30 s) * reliability factor` (reliability.py:
+short speech, uncertain speaker separation, overlapped speech).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Dimension:
     inputs: tuple[str, ...]  # indicator keys that were available (the evidence behind the dimension)
 
 
-def score_dimensions(indicators: dict[str, float], speech_seconds: float) -> dict[str, Dimension]:
+def score_dimensions(indicators: dict[str, float], speech_seconds: float, reliability_factor: float = 1.0
+                     ) -> dict[str, Dimension]:
     out: dict[str, Dimension] = {}
     amount = speech_seconds / (speech_seconds + CONFIDENCE_HALF_SECONDS) if speech_seconds > 0 else 0.0
     for key, terms in DIMENSIONS.items():
@@ -62,5 +64,6 @@ def score_dimensions(indicators: dict[str, float], speech_seconds: float) -> dic
         value = sum(abs(w) * (indicators[k] if w > 0 else 1.0 - indicators[k]) for k, w in have) / total
         coverage = total / sum(abs(w) for _, w in terms)
         n = round(value, 2)
-        out[key] = Dimension(key, n, bin_of(n), round(coverage * amount, 2), tuple(k for k, _ in have))
+        confidence = round(coverage * amount * reliability_factor, 2)
+        out[key] = Dimension(key, n, bin_of(n), confidence, tuple(k for k, _ in have))
     return out

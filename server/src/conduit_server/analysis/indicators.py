@@ -13,6 +13,7 @@ from conduit_server.pipeline.types import InsufficientSpeechError, MediaAnalysis
 from . import lexicon as lx
 from . import timeline as tl
 from .reference import REFERENCES, bin_of, normalize
+from .reliability import assess
 from .sample import Evidence, Indicator, Sample
 
 MAX_EVIDENCE = 3
@@ -188,7 +189,8 @@ def measure_sample(analysis: MediaAnalysis, speaker_index: int) -> Sample:
         "meanPauseSeconds": round(statistics.fmean(p.seconds for p in pauses), 2) if pauses else 0.0,
     }
     order = {k: i for i, k in enumerate(REFERENCES)}
-    return Sample(speaker_index, round(seconds, 3), metrics, tuple(sorted(inds, key=lambda i: order[i.key])))
+    return Sample(speaker_index, round(seconds, 3), metrics, tuple(sorted(inds, key=lambda i: order[i.key])),
+                  assess(analysis, speaker_index, seconds))
 
 
 def _turn_taking(analysis: MediaAnalysis, idx: int, seconds: float, minutes: float) -> list[Indicator]:

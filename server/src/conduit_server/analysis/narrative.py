@@ -3,10 +3,11 @@
 Off by default (`CONDUIT_LLM_URL` unset). The deterministic report (contract 3.4/13) stays the source of truth:
 the model only sees that report's text, its claims and the measured indicator values (no transcript), and its
 reply is accepted only if it keeps the structure exactly (same sections, keys, kinds, order, titles, number of
-phrases and action items), validates as ReportJson, and every number it writes appears in the deterministic text
-of the same claim. Claims are rebuilt 1:1 (same section, same indicator keys) from the new text. Any failure -
-connection error, overall deadline, non-2xx, unparsable reply, schema or fidelity violation after `max_attempts` -
-returns the deterministic `RenderedReport` unchanged. See docs/metrics.md "Optional narrative renderer".
+phrases and action items), validates as ReportJson, every number it writes appears in the deterministic text
+of the same claim, and the reliability caution that opens a summary (reliability.py) is kept verbatim. Claims are
+rebuilt 1:1 (same section, same indicator keys) from the new text. Any failure - connection error, overall
+deadline, non-2xx, unparsable reply, schema or fidelity violation after `max_attempts` - returns the deterministic
+`RenderedReport` unchanged. See docs/metrics.md "Optional narrative renderer".
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ order with the same "kind", "key" and "title", the same number of "phrases" and 
 - Keep every fact. Keep numbers exactly as they are written in the text you rewrite; never introduce a number that \
 is not already in that same text (no new statistics, percentages, dates or counts).
 - Invent nothing: no new traits, advice, people, events or claims that the input does not state.
+- If the summary opens with "Read with caution:", keep that caution paragraph word for word at its start.
 - Every string must be non-empty. Write in the language of the input text."""
 
 
@@ -252,7 +254,7 @@ class NarrativeRenderer:
         doc = dict(doc)
         doc.pop("meta", None)  # ours, not the model's
         labels = ["renderer:llm", f"conduit:{server_version}", f"lang:{language}"]
-        labels += [x for x in det.json["meta"]["prompt"]["labels"] if x.startswith("fallback:")]
+        labels += [x for x in det.json["meta"]["prompt"]["labels"] if x.startswith(("fallback:", "reliability:"))]
         doc["meta"] = {
             "prompt": {**copy.deepcopy(det.json["meta"]["prompt"]), "labels": labels},
             "render": {"provider": PROVIDER, "model": self.model, "attempts": attempts},
@@ -262,11 +264,13 @@ class NarrativeRenderer:
         except SchemaError as exc:
             raise _Retryable(f"schema: {exc}", content, exc.violations) from exc
         errors = fidelity_violations(det.json, doc)
+        if det.caveat and not str(doc.get("summary", "")).startswith(det.caveat):
+            errors.append(f"$.summary: must open with the caution paragraph, word for word: {det.caveat!r}")
         if errors:
             raise _Retryable("fidelity: " + "; ".join(errors), content, errors)
         claims = [Claim(c.section_key, s.text, c.indicator_keys)
                   for c, s in zip(det.claims, _slots(doc), strict=True)]
-        return RenderedReport(doc, report_markdown(doc), claims)
+        return RenderedReport(doc, report_markdown(doc), claims, det.reliability, det.caveat)
 
 
 class _Retryable(NarrativeError):

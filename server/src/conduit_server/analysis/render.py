@@ -2,6 +2,9 @@
 
 Only indicators present in both the map and this recording's sample are quoted, so every claim's keys exist in
 the report's evidence (contract 3.7). Spanish and Portuguese fall back to English (contract 3.4 allows it).
+When the map's reliability (reliability.py) has reasons, the summary opens with a "Read with caution:" paragraph and
+`meta.prompt.labels` carries `reliability:<level>`: ReportJson is strict, so the structured assessment itself goes to
+the evidence payload (evidence.py), which allows extra keys.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from .behavior_map import BehaviorMap, MapIndicator
 from .dimensions import DIMENSIONS, Dimension
 from .markdown import report_markdown
 from .phrasing import BIN_WORDS, dimension_keys, dimension_label, driver, fact, level, supporting
+from .reliability import Reliability
 from .sample import Sample
 from .templates import (
     ACTIONS,
@@ -47,6 +51,8 @@ class RenderedReport:
     json: dict[str, Any]
     markdown: str
     claims: list[Claim]
+    reliability: Reliability | None = None  # what the report was judged on (the behavior map's)
+    caveat: str | None = None  # the caution paragraph opening the summary, verbatim; None when there is none
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +190,8 @@ def render_report(
     top = _top_dims(c, 3)
     labels = [dimension_label(d).lower() for d in top]
     conf = round(sum(d.confidence for d in top) / len(top), 2) if top else 0.0
+    reliability = behavior_map.assessed
+    caveat = reliability.caveat_text(subject_label)
     summary = (
         (
             f"{subject_label} comes across as {', '.join(labels[:-1])} and {labels[-1]}, measured over "
@@ -193,6 +201,8 @@ def render_report(
         if len(labels) >= 2
         else (f"{subject_label}: {behavior_map.speech_seconds:.0f} s of speech measured.")
     )
+    if caveat:
+        summary = f"{caveat} {summary}"
     claims.append(
         Claim("summary", summary, _uniq([k for d in top for k in dimension_keys(d, avail)] or ["speech_rate"]))
     )
@@ -216,7 +226,7 @@ def render_report(
             body = (
                 f"These are the three dimensions furthest from typical, from {sample.metrics['speechSeconds']:.0f} s "
                 f"of speech in {int(sample.metrics['utteranceCount'])} utterances in this recording{share}; "
-                f"confidence {conf:.2f}."
+                f"confidence {conf:.2f}" + (", lowered for the reasons given at the top." if caveat else ".")
             )
             claims.append(Claim(key, body, _uniq(body_keys + (["talk_share"] if share else [])) or ("speech_rate",)))
             sections.append({"kind": "traits", "key": key, "title": title, "body": body, "phrases": phrases[:3]})
@@ -238,6 +248,8 @@ def render_report(
     labels_meta = ["renderer:deterministic", f"conduit:{server_version}", f"lang:{language}"]
     if language not in RENDERED_LANGUAGES:
         labels_meta.append("fallback:en")
+    if reliability.level != "ok":
+        labels_meta.append(f"reliability:{reliability.level}")
     doc = {
         "schemaVersion": 2,
         "template": template,
@@ -249,7 +261,7 @@ def render_report(
             "render": {"provider": llm_provider, "model": f"conduit-deterministic-{TEMPLATE_VERSION}", "attempts": 1},
         },
     }
-    return RenderedReport(doc, report_markdown(doc), claims)
+    return RenderedReport(doc, report_markdown(doc), claims, reliability, caveat)
 
 
 def _bottom_line(c: _Ctx, subject: str, top: list[Dimension], labels: list[str]) -> tuple[str, list[str]]:

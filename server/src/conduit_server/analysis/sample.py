@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .reliability import Reliability, assess_inputs
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -66,6 +68,12 @@ class Sample:
     speech_seconds: float
     metrics: dict[str, float]  # speechSeconds, utteranceCount, wordsPerMinute, meanPauseSeconds
     indicators: tuple[Indicator, ...]
+    reliability: Reliability | None = None  # None on samples stored before reliability existed
+
+    @property
+    def assessed(self) -> Reliability:
+        """The reliability, or for older samples one judged on speech alone."""
+        return self.reliability if self.reliability is not None else assess_inputs(self.speech_seconds)
 
     def indicator(self, key: str) -> Indicator | None:
         for i in self.indicators:
@@ -78,12 +86,15 @@ class Sample:
         return frozenset(i.key for i in self.indicators)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "speakerIndex": self.speaker_index,
             "speechSeconds": self.speech_seconds,
             "metrics": dict(self.metrics),
             "indicators": [i.to_json() for i in self.indicators],
         }
+        if self.reliability is not None:
+            out["reliability"] = self.reliability.to_json()
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Sample:
@@ -92,4 +103,5 @@ class Sample:
             d["speechSeconds"],
             dict(d["metrics"]),
             tuple(Indicator.from_json(i) for i in d["indicators"]),
+            Reliability.from_json(d["reliability"]) if d.get("reliability") else None,
         )

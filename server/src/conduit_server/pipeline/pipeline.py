@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conduit_server.pipeline.asr_gaps import recover_skipped_speech
 from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
 from conduit_server.pipeline.diarize import ClusterSettings, cluster, segments_from_labels, speech_windows
 from conduit_server.pipeline.models import Models
@@ -64,6 +65,10 @@ class _Run:
         return lambda f: self.progress("extracting", lo + (hi - lo) * f)
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 class SpeechPipeline:
     """Reusable; share one `Models` across pipelines of a process. Not re-entrant: one `run` at a time."""
 
@@ -97,11 +102,15 @@ class SpeechPipeline:
             clusters = cluster(embeddings, self.cluster_settings)
             segments = segments_from_labels(regions, windows, clusters.labels)
         with r.step("asr"):
-            transcript = self.models.transcriber.transcribe(
+            transcriber = self.models.transcriber
+            transcript = transcriber.transcribe(
                 audio, language=self.language, progress=r.extract_span("asr"), should_abort=r.should_abort
             )
+            words = recover_skipped_speech(
+                audio, regions, transcript.words,
+                lambda clip: transcriber.transcribe(clip, language=transcript.language).words)
         with r.step("turns"):
-            turns = build_turns(transcript.words, segments, duration, max_pause=self.max_pause)
+            turns = build_turns(words, segments, duration, max_pause=self.max_pause)
         with r.step("prosody"):
             utterances, prosody = ProsodyAnalyzer().analyse(audio, turns.utterances, len(turns.label_of_speaker))
         speakers = tuple(
@@ -111,6 +120,7 @@ class SpeechPipeline:
                 utterance_count=sum(1 for u in utterances if u.speaker_index == i),
                 voiceprint=tuple(float(v) for v in np.asarray(clusters.centroids[label], dtype=np.float64)),
                 prosody=prosody[i],
+                separation_margin=_round(clusters.mean_margin(label)),
             )
             for i, label in enumerate(turns.label_of_speaker)
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PIPELINE_VERSION = "pipeline-1"
+PIPELINE_VERSION = "pipeline-2"  # 2: CAM++ voiceprints (192-d), new clustering, overlap marks
 
 
 class MediaError(Exception):
@@ -86,8 +86,12 @@ class Speaker:
     index: int
     speech_seconds: float  # total duration of this speaker's speech (diarized, after VAD)
     utterance_count: int
-    voiceprint: tuple[float, ...] = ()  # L2-normalised speaker embedding (256-d for the default embedder)
+    voiceprint: tuple[float, ...] = ()  # L2-normalised speaker embedding (192-d for the default CAM++ embedder)
     prosody: SpeakerProsody = field(default_factory=SpeakerProsody)
+    # How surely this speaker's speech was told apart from the others': mean over the speaker's embedding windows of
+    # cos(own centroid) - cos(nearest other centroid). None when the recording has one speaker.
+    separation_margin: float | None = None
+    overlap_seconds: float = 0.0  # own speech during which someone else spoke too (marked, never silently assigned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class MediaAnalysis:
     language: str = "en"
     pipeline_version: str = PIPELINE_VERSION
     stage_seconds: dict[str, float] = field(default_factory=dict)  # timing per step, for bench/ and logs
+    overlap_seconds: float = 0.0  # speech with two or more speakers at once, over the whole recording
 
     def speaker(self, index: int) -> Speaker:
         for s in self.speakers:
@@ -120,6 +125,8 @@ class MediaAnalysis:
                 utterance_count=s["utterance_count"],
                 voiceprint=tuple(s.get("voiceprint") or ()),
                 prosody=SpeakerProsody(**(s.get("prosody") or {})),
+                separation_margin=s.get("separation_margin"),
+                overlap_seconds=s.get("overlap_seconds", 0.0),
             )
             for s in data["speakers"]
         )
@@ -137,6 +144,7 @@ class MediaAnalysis:
             language=data.get("language", "en"),
             pipeline_version=data.get("pipeline_version", PIPELINE_VERSION),
             stage_seconds=dict(data.get("stage_seconds") or {}),
+            overlap_seconds=data.get("overlap_seconds", 0.0),
         )
 
 

@@ -25,8 +25,10 @@ class SpeechRegion:
 
 @dataclass(frozen=True, slots=True)
 class VadSettings:
-    threshold: float = 0.5
-    neg_threshold: float = 0.35  # once speaking, stay in speech until the probability falls below this
+    # Lower than Silero's usual 0.5/0.35: on far-field meeting excerpts (AMI) 0.35 finds ~5 % more of the speech
+    # with precision still >= 0.99; on a 5 dB SNR synthetic conversation precision drops from 0.97 to 0.95.
+    threshold: float = 0.35
+    neg_threshold: float = 0.25  # once speaking, stay in speech until the probability falls below this
     min_silence_s: float = 0.25  # shorter gaps are bridged
     min_speech_s: float = 0.15  # shorter bursts are dropped
     pad_s: float = 0.03

@@ -1,0 +1,38 @@
+"""Finding detected speech that got no words (fast, no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+from conduit_server.pipeline.asr_gaps import recover_skipped_speech, untranscribed_speech
+from conduit_server.pipeline.types import Word
+from conduit_server.pipeline.vad import SpeechRegion
+
+
+def test_finds_only_long_uncovered_speech() -> None:
+    regions = [SpeechRegion(0.0, 10.0), SpeechRegion(12.0, 12.8), SpeechRegion(20.0, 25.0)]
+    words = [Word(0.5, 1.0, "hello"), Word(1.1, 1.5, "there"), Word(7.0, 7.5, "again")]
+    gaps = untranscribed_speech(regions, words)
+    assert gaps == [(1.8, 6.7), (7.8, 10.0), (20.0, 25.0)]  # the 0.8 s region is too short to matter
+
+
+def test_confident_words_of_a_skipped_span_are_added_in_place() -> None:
+    audio = np.zeros(16000 * 30, np.float32)
+    regions = [SpeechRegion(0.0, 4.0), SpeechRegion(20.0, 24.0)]
+    words = (Word(0.2, 0.6, "first"), Word(0.7, 3.8, "turn"))
+    calls: list[int] = []
+
+    def transcribe(clip: np.ndarray) -> list[Word]:
+        calls.append(len(clip))
+        return [Word(0.5, 1.0, "late", 0.9), Word(1.2, 2.0, "words", 0.8)]
+
+    merged = recover_skipped_speech(audio, regions, words, transcribe)
+    assert calls == [int(4.5 * 16000)]  # only the skipped region, padded
+    assert [w.text for w in merged] == ["first", "turn", "late", "words"]
+    assert merged[2].start == 19.75 + 0.5
+
+
+def test_unsure_words_are_dropped() -> None:
+    audio = np.zeros(16000 * 10, np.float32)
+    merged = recover_skipped_speech(audio, [SpeechRegion(1.0, 5.0)], (),
+                                    lambda clip: [Word(0.5, 1.0, "thank", 0.3), Word(1.0, 1.4, "you", 0.4)])
+    assert merged == ()

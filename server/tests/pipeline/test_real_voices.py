@@ -1,0 +1,99 @@
+"""The speech pipeline on real human voices: who spoke when, voiceprints across recordings, target selection.
+
+Conversations are assembled from LibriSpeech read speech with exact truth (`fixtures.real_voices`), including
+same-sex pairs, which are what synthetic voices never test. Thresholds come from `bench/diarization.py` runs
+(measured values in the comments) with margin for other CPUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, entity_similarity
+from conduit_server.pipeline.target import TargetSelector, select_target
+from conduit_server.pipeline.types import MediaAnalysis
+from fixtures import real_voices, speech
+
+pytestmark = pytest.mark.slow
+Analyse = Callable[[Path], MediaAnalysis]
+
+CONVERSATIONS: dict[str, Callable[[], speech.Conversation]] = {
+    "mixed-sex": real_voices.two_speakers_mixed_sex,
+    "two women": lambda: real_voices.two_speakers_same_sex("F"),
+    "two men": lambda: real_voices.two_speakers_same_sex("M"),
+    "three": real_voices.three_speakers,
+}
+
+
+def _accuracy(conv: speech.Conversation, result: MediaAnalysis) -> float:
+    return speech.diarization_accuracy(conv, [(u.start, u.end, u.speaker_index) for u in result.utterances])
+
+
+@pytest.mark.parametrize("name", list(CONVERSATIONS))
+def test_real_conversation_is_diarized(name: str, analyse: Analyse) -> None:
+    conv = CONVERSATIONS[name]()
+    result = analyse(conv.path)
+    accuracy = _accuracy(conv, result)
+    margins = [s.separation_margin for s in result.speakers]
+    print(f"{name}: speakers {len(result.speakers)}/{conv.speaker_count} accuracy {accuracy:.4f} margins {margins}")
+    assert len(result.speakers) == conv.speaker_count
+    assert accuracy >= 0.95
+    assert all(m is not None and m > 0.2 for m in margins)
+
+
+def test_noisy_real_conversation(analyse: Analyse) -> None:
+    conv = real_voices.two_speakers_same_sex("F", noise_snr_db=10)
+    result = analyse(conv.path)
+    accuracy = _accuracy(conv, result)
+    print(f"two women at 10 dB: speakers {len(result.speakers)} accuracy {accuracy:.4f}")
+    assert len(result.speakers) == 2 and accuracy >= 0.93
+
+
+def test_same_person_joins_one_entity_and_strangers_do_not(analyse: Analyse) -> None:
+    first, second = real_voices.shared_speaker_pair()  # "1998" is speaker 0 in the first, 1 in the second
+    a, b = analyse(first.path), analyse(second.path)
+    assert len(a.speakers) == len(b.speakers) == 2
+    entities = {f"ent_{s.index}": s.voiceprint for s in a.speakers}
+    joined = assign_speakers({s.index: s.voiceprint for s in b.speakers}, entities, threshold=DEFAULT_ENTITY_THRESHOLD)
+    sims = {e: entity_similarity({s.index: s.voiceprint for s in b.speakers}, c) for e, c in entities.items()}
+    print(f"similarities entity -> second recording's speakers: {sims}")
+    assert joined == {0: None, 1: "ent_0"}
+
+
+def _picker(result: MediaAnalysis) -> Callable[..., int | None]:
+    def pick(selector: TargetSelector, **kw: object) -> int | None:
+        return select_target(result, selector, threshold=DEFAULT_ENTITY_THRESHOLD, **kw).speaker_index  # type: ignore[arg-type]
+
+    return pick
+
+
+def test_dominant_and_amount_hint_find_who_talks_most(analyse: Analyse) -> None:
+    conv = real_voices.two_speakers_mixed_sex()  # truth: 26.6 s vs 15.0 s of speech
+    truth = conv.speaker_seconds()
+    most = max(truth, key=lambda s: truth[s])
+    assert truth[most] > 1.5 * min(truth.values())
+    pick = _picker(analyse(conv.path))
+    assert pick(TargetSelector("dominant")) == most
+    assert pick(TargetSelector("magic_hint", hint="the one who talks the most")) == most
+    assert pick(TargetSelector("magic_hint", hint="the person who talks least")) == 1 - most
+
+
+def test_strategies_pick_the_right_person(analyse: Analyse) -> None:
+    conv = real_voices.three_speakers()
+    result = analyse(conv.path)
+    pick = _picker(result)
+    assert pick(TargetSelector("magic_hint", hint="the first speaker")) == 0
+    assert pick(TargetSelector("speaker_index", speaker_index=2)) == 2
+    assert pick(TargetSelector("speaker_index", speaker_index=3)) is None
+    # entity_id: an enrolment recording of one of the three, with no audio in common with the conversation
+    enrolled = analyse(real_voices.enrolment("533").path)
+    assert len(enrolled.speakers) == 1
+    similarity = entity_similarity({s.index: s.voiceprint for s in result.speakers}, enrolled.speakers[0].voiceprint)
+    print(f"enrolment of 533 vs speakers: {similarity}")
+    enrolled_index = conv.voices.index("533")
+    assert pick(TargetSelector("entity_id", entity_id="ent_533"), entity_similarity=similarity) == enrolled_index
+    stranger = analyse(real_voices.enrolment("2033").path)  # not in the conversation
+    other = entity_similarity({s.index: s.voiceprint for s in result.speakers}, stranger.speakers[0].voiceprint)
+    assert pick(TargetSelector("entity_id", entity_id="ent_2033"), entity_similarity=other) is None
