@@ -61,6 +61,6 @@ class Runtime:
                 from conduit_server.pipeline.pipeline import SpeechPipeline
 
                 models = Models(self.settings.resolved_models_dir(), asr_model_dir=self.settings.asr_model,
-                                beam_size=self.settings.asr_beam_size)
+                                beam_size=self.settings.asr_beam_size, filler_prompt=self.settings.asr_filler_prompt)
                 self._pipeline = SpeechPipeline(models, max_seconds=self.settings.max_media_seconds)
             return self._pipeline

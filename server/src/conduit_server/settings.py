@@ -27,6 +27,7 @@ class Settings:
     models_dir: Path | None = None  # None: data_dir/models
     asr_model: Path | None = None  # a CTranslate2 Whisper model directory; None: the bundled Whisper base
     asr_beam_size: int = 1  # 1 = greedy decoding (the measured default); 5 for slightly better accuracy, 1.4x slower
+    asr_filler_prompt: bool = True  # prompt Whisper so "um"/"uh" get transcribed (docs/metrics.md, filled pauses)
     # limits (contract 16(e), 10)
     max_upload_bytes: int = 2 * 1024**3
     max_media_seconds: float = 4 * 3600.0
@@ -103,6 +104,7 @@ class Settings:
         text("CONDUIT_HOST", "host")
         number("CONDUIT_PORT", "port", int)
         number("CONDUIT_ASR_BEAM_SIZE", "asr_beam_size", int)
+        flag("CONDUIT_ASR_FILLER_PROMPT", "asr_filler_prompt")
         number("CONDUIT_MAX_UPLOAD_BYTES", "max_upload_bytes", int)
         number("CONDUIT_MAX_MEDIA_SECONDS", "max_media_seconds", float)
         number("CONDUIT_MIN_SPEECH_SECONDS", "min_speech_seconds", float)

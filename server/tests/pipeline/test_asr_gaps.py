@@ -23,12 +23,13 @@ def test_confident_words_of_a_skipped_span_are_added_in_place() -> None:
 
     def transcribe(clip: np.ndarray) -> list[Word]:
         calls.append(len(clip))
-        return [Word(0.5, 1.0, "late", 0.9), Word(1.2, 2.0, "words", 0.8)]
+        # the clip starts 5 s before the skipped region; a word outside the region belongs to the first pass
+        return [Word(0.5, 1.0, "echo", 0.9), Word(5.5, 6.0, "late", 0.9), Word(6.2, 7.0, "words", 0.8)]
 
     merged = recover_skipped_speech(audio, regions, words, transcribe)
-    assert calls == [int(4.5 * 16000)]  # only the skipped region, padded
+    assert calls == [int(14.0 * 16000)]  # only the skipped region, with 5 s of context on each side
     assert [w.text for w in merged] == ["first", "turn", "late", "words"]
-    assert merged[2].start == 19.75 + 0.5
+    assert merged[2].start == 15.0 + 5.5
 
 
 def test_unsure_words_are_dropped() -> None:

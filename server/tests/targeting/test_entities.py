@@ -4,7 +4,6 @@ import math
 
 import pytest
 from conduit_server.pipeline.entities import (
-    DEFAULT_ENTITY_THRESHOLD,
     assign_speakers,
     cosine,
     entity_similarity,
@@ -29,12 +28,6 @@ def test_cosine() -> None:
     assert cosine((), ()) == 0.0
     assert cosine((0.0, 0.0), (1.0, 0.0)) == 0.0
     assert cosine((1.0, 0.0), (1.0, 0.0, 0.0)) == 0.0  # another embedder: not comparable
-
-
-def test_default_threshold_sits_between_measured_same_and_different_voices() -> None:
-    worst_same, worst_different = 0.85, 0.52
-    assert worst_different < DEFAULT_ENTITY_THRESHOLD < worst_same
-    assert DEFAULT_ENTITY_THRESHOLD == 0.70
 
 
 def test_new_entities_when_nothing_exists_or_nothing_is_similar() -> None:

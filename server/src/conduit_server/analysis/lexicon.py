@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 
-FILLED_PAUSES = frozenset({"um", "uh", "er", "erm", "uhm", "umm", "uhh", "hmm", "mm", "ah"})
+# Spellings Whisper writes (lowercased by `tokens`; stretched ones like "Ummm" or "Hmmm" included). Hyphens split
+# tokens, so the backchannels "mm-hmm" and "uh-huh" count as "mm" + "hmm" and "uh" (+ "huh", not a filler).
+FILLED_PAUSES = frozenset({
+    "um", "umm", "ummm", "uh", "uhh", "uhhh", "uhm", "er", "erm", "hmm", "hmmm", "hm", "mm", "mmm", "ah",
+})
 
 HEDGES = (
     "maybe", "perhaps", "possibly", "probably", "i think", "i guess", "i suppose", "i believe", "sort of",

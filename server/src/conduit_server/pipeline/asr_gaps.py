@@ -20,7 +20,7 @@ from conduit_server.pipeline.vad import SAMPLE_RATE, SpeechRegion
 
 MIN_GAP_S = 1.0  # shorter uncovered speech is breath, laughter or a word Whisper merged into its neighbour
 SLACK_S = 0.3  # a word covers this much around itself (Whisper's word edges are loose)
-PAD_S = 0.25  # context around a re-transcribed clip
+PAD_S = 5.0  # context around a re-transcribed clip (Whisper decodes 30 s windows: context costs nothing)
 MIN_MEAN_PROBABILITY = 0.6
 
 __all__ = ["recover_skipped_speech", "untranscribed_speech"]

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from conduit_server.pipeline.campplus import CamPlusPlusEmbedder
-from conduit_server.pipeline.transcribe import Transcriber, ensure_whisper_model
+from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, ensure_whisper_model
 from conduit_server.pipeline.vad import SileroVad
 from conduit_server.pipeline.voiceprint import Embedder
 
@@ -35,6 +35,7 @@ class Models:
         compute_type: str = "int8",
         asr_device: str = "cpu",
         beam_size: int = 1,  # greedy: RTF 0.13 vs 0.19 at beam 5 on 10 min, WER 2.1 vs 2.0 % (bench/pipeline.py)
+        filler_prompt: bool = True,  # transcribe "um"/"uh" (transcribe.FILLER_PROMPT)
     ) -> None:
         self.models_dir = Path(models_dir)
         self.asr_model_dir = Path(asr_model_dir) if asr_model_dir is not None else None
@@ -42,6 +43,7 @@ class Models:
         self.compute_type = compute_type
         self.asr_device = asr_device
         self.beam_size = beam_size
+        self.filler_prompt = filler_prompt
         self._lock = threading.Lock()  # guards loading only; the pipeline runs one job at a time per process
         self._transcriber: Transcriber | None = None
         self._embedder: Embedder | None = embedder
@@ -55,7 +57,8 @@ class Models:
                     model_dir = self.asr_model_dir or ensure_whisper_model(self.models_dir)
                     self._transcriber = Transcriber(model_dir, cpu_threads=self.cpu_threads,
                                                     compute_type=self.compute_type, device=self.asr_device,
-                                                    beam_size=self.beam_size)
+                                                    beam_size=self.beam_size,
+                                                    filler_prompt=FILLER_PROMPT if self.filler_prompt else None)
         return self._transcriber
 
     @property

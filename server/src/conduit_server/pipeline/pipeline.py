@@ -108,7 +108,7 @@ class SpeechPipeline:
             )
             words = recover_skipped_speech(
                 audio, regions, transcript.words,
-                lambda clip: transcriber.transcribe(clip, language=transcript.language).words)
+                lambda clip: transcriber.transcribe(clip, language=transcript.language, prompted=False).words)
         with r.step("turns"):
             turns = build_turns(words, segments, duration, max_pause=self.max_pause)
         with r.step("prosody"):

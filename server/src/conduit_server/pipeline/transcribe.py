@@ -18,13 +18,31 @@ from pathlib import Path
 
 import numpy as np
 
+from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
 from conduit_server.pipeline.types import AbortCheck, Aborted, Word
 
 WHISPER_BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"
 _SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _VERIFIED = ".verified-md5"
 
-__all__ = ["Transcriber", "Transcript", "WHISPER_BASE_MD5", "ensure_whisper_model"]
+__all__ = ["FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "ensure_whisper_model"]
+
+# Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the text it continues is verbatim.
+# Conditioning every window on this disfluent "previous text" makes it write the filled pauses it hears (AMI excerpts
+# of tests/data/real, Whisper base: 0 -> about 10 in 9 x 30 s; none invented on synthetic or read speech).
+# OpenAI's suggested "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." found only 1 and leaked
+# "Okay, here's..." into quiet windows; a prompt of fillers only made quiet windows loop on "um, um, um". This one
+# keeps words of the indicator lexicons (hedges, certainty) out, since a prompt can leak into quiet windows.
+FILLER_PROMPT = "So, um, we should, uh, look at the, er, the first one. Hmm, okay."
+
+# A filled pause the aligner gives (almost) no audio to was not heard: prompted Whisper sometimes appends "uh, uh, uh"
+# with zero-length timestamps at a window's end. Real ones measured 0.08-1.1 s on AMI.
+_MIN_FILLER_SECONDS = 0.02
+
+
+def _is_filler(text: str) -> bool:
+    toks = tokens(text)
+    return bool(toks) and all(t in FILLED_PAUSES for t in toks)
 
 
 def _package_data(name: str) -> Path:
@@ -83,14 +101,17 @@ class Transcriber:
     """A loaded faster-whisper model. Load once per process (see `Models`); one transcription at a time."""
 
     def __init__(self, model_dir: Path, *, cpu_threads: int = 2, compute_type: str = "int8",
-                 device: str = "cpu", beam_size: int = 1) -> None:
-        from faster_whisper import WhisperModel
+                 device: str = "cpu", beam_size: int = 1, filler_prompt: str | None = FILLER_PROMPT) -> None:
+        """filler_prompt: disfluent English text that every 30 s window is conditioned on, so filled pauses are
+        transcribed (see `FILLER_PROMPT`); None turns it off. Only used for English audio."""
+        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
         model_dir = Path(model_dir)
         if not (model_dir / "model.bin").exists():
             raise FileNotFoundError(f"no CTranslate2 model.bin in {model_dir}")
         self.model_dir = model_dir
         self.beam_size = beam_size
+        self.filler_prompt = filler_prompt.strip() if filler_prompt and filler_prompt.strip() else None
         # A directory, never a model name: names make faster-whisper try the Hugging Face hub.
         self._model = WhisperModel(str(model_dir), device=device, compute_type=compute_type,
                                    cpu_threads=cpu_threads, num_workers=1, local_files_only=True)
@@ -102,8 +123,22 @@ class Transcriber:
         language: str | None = None,
         progress: Callable[[float], None] | None = None,
         should_abort: AbortCheck | None = None,
+        prompted: bool = True,
     ) -> Transcript:
+        """prompted=False leaves the filler prompt out for this call (re-transcribing speech a prompted pass lost)."""
         duration = max(len(audio) / 16000, 1e-6)
+        detected: tuple[str, float] | None = None
+        if self.filler_prompt is not None and language is None and self._model.model.is_multilingual:
+            # The prompt is English: detect the language first (what transcribe() would do, on the same first
+            # 30 s) so Spanish or Portuguese audio is never conditioned on English text.
+            lang, prob, _ = self._model.detect_language(audio)
+            detected, language = (lang, float(prob)), lang
+        # The filler prompt goes in as `hotwords`, the only option faster-whisper 1.2 puts in front of *every*
+        # window (get_prompt: <|startofprev|> hotwords, then the sot sequence). `initial_prompt` only conditions the
+        # first window when condition_on_previous_text=False (the prompt is reset after each window), and `prefix`
+        # forces the first window's output to start with that text. Ignored when `prefix` is set (we never set it).
+        hotwords = self.filler_prompt if prompted and self.filler_prompt is not None and language in ("en", None) \
+            else None
         segments, info = self._model.transcribe(
             audio,
             language=language,
@@ -111,16 +146,19 @@ class Transcriber:
             word_timestamps=True,
             condition_on_previous_text=False,  # keeps one hallucination from feeding the next window
             vad_filter=False,  # VAD already ran; silence-only audio never reaches here
+            hotwords=hotwords,
         )
         words: list[Word] = []
         for seg in segments:  # a lazy generator: decoding happens while iterating
             for w in seg.words or ():
                 text = w.word.strip()
-                if text:
+                if text and not (w.end - w.start < _MIN_FILLER_SECONDS and _is_filler(text)):
                     words.append(Word(start=float(w.start), end=float(max(w.end, w.start)), text=text,
                                       probability=float(w.probability)))
             if progress is not None:
                 progress(min(1.0, float(seg.end) / duration))
             if should_abort is not None and should_abort():
                 raise Aborted("aborted during transcription")
+        if detected is not None:
+            return Transcript(tuple(words), detected[0], detected[1])
         return Transcript(tuple(words), info.language, float(info.language_probability))
