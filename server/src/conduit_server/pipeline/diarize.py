@@ -26,7 +26,16 @@ from conduit_server.pipeline.vad import SpeechRegion
 
 FRAME_S = 0.01
 
-__all__ = ["ClusterResult", "ClusterSettings", "SpeakerSegment", "cluster", "segments_from_labels", "speech_windows"]
+__all__ = [
+    "ClusterResult",
+    "ClusterSettings",
+    "SpeakerSegment",
+    "clean_windows",
+    "cluster",
+    "overlap_by_label",
+    "segments_from_labels",
+    "speech_windows",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +202,34 @@ def segments_from_labels(regions: list[SpeechRegion], windows: list[tuple[float,
             end = min(r.end, r.start + b * FRAME_S)
             segs.append(SpeakerSegment(float(start), float(end), int(frame_labels[a])))
     return segs
+
+
+def _overlap_share(start: float, end: float, overlaps: list[SpeechRegion]) -> float:
+    inside = sum(max(0.0, min(end, o.end) - max(start, o.start)) for o in overlaps)
+    return inside / max(end - start, 1e-9)
+
+
+def clean_windows(regions: list[SpeechRegion], windows: list[tuple[float, float]], overlaps: list[SpeechRegion],
+                  *, max_share: float = 0.5) -> list[tuple[float, float]]:
+    """Windows that are mostly one voice: an embedding of two voices at once sits between them and blurs both
+    clusters. A region whose windows are all overlapped keeps them, so its speech still gets a speaker."""
+    if not overlaps:
+        return windows
+    kept: list[tuple[float, float]] = []
+    for r in regions:
+        mine = [w for w in windows if r.start - 1e-6 <= (w[0] + w[1]) / 2 <= r.end + 1e-6]
+        clean = [w for w in mine if _overlap_share(w[0], w[1], overlaps) < max_share]
+        kept.extend(clean or mine)
+    return kept
+
+
+def overlap_by_label(segments: list[SpeakerSegment], overlaps: list[SpeechRegion], *, reach: float = 0.5
+                     ) -> dict[int, float]:
+    """Seconds of overlapped speech per cluster label. The frames of an overlap went to one label, so every label
+    speaking within `reach` seconds of it is counted as taking part."""
+    out: dict[int, float] = {}
+    for o in overlaps:
+        labels = {s.speaker for s in segments if s.end > o.start - reach and s.start < o.end + reach}
+        for label in labels:
+            out[label] = out.get(label, 0.0) + (o.end - o.start)
+    return out

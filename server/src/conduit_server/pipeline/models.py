@@ -10,15 +10,15 @@ import threading
 from pathlib import Path
 
 from conduit_server.pipeline.campplus import CamPlusPlusEmbedder
+from conduit_server.pipeline.segmentation import SegmentationModel
 from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, ensure_whisper_model
-from conduit_server.pipeline.vad import SileroVad
 from conduit_server.pipeline.voiceprint import Embedder
 
 __all__ = ["Models"]
 
 
 class Models:
-    """Lazily loaded Whisper, speaker embedder and VAD.
+    """Lazily loaded Whisper, speaker embedder and speech/overlap detector.
 
     models_dir: writable folder where the bundled Whisper base is joined once (e.g. <data>/models).
     asr_model_dir: a ready CTranslate2 Whisper folder that replaces the bundled model (CONDUIT_ASR_MODEL).
@@ -47,7 +47,7 @@ class Models:
         self._lock = threading.Lock()  # guards loading only; the pipeline runs one job at a time per process
         self._transcriber: Transcriber | None = None
         self._embedder: Embedder | None = embedder
-        self._vad: SileroVad | None = None
+        self._vad: SegmentationModel | None = None
 
     @property
     def transcriber(self) -> Transcriber:
@@ -70,11 +70,12 @@ class Models:
         return self._embedder
 
     @property
-    def vad(self) -> SileroVad:
+    def vad(self) -> SegmentationModel:
+        """Speech and overlapped-speech detection (pyannote segmentation-3.0)."""
         if self._vad is None:
             with self._lock:
                 if self._vad is None:
-                    self._vad = SileroVad()
+                    self._vad = SegmentationModel(threads=self.cpu_threads)
         return self._vad
 
     def load_all(self) -> None:

@@ -16,9 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from conduit_server.pipeline.asr_gaps import recover_skipped_speech
+from conduit_server.pipeline.asr_gaps import recover_skipped_speech, words_in_speech
 from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
-from conduit_server.pipeline.diarize import ClusterSettings, cluster, segments_from_labels, speech_windows
+from conduit_server.pipeline.diarize import (
+    ClusterSettings,
+    clean_windows,
+    cluster,
+    overlap_by_label,
+    segments_from_labels,
+    speech_windows,
+)
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.prosody import ProsodyAnalyzer
 from conduit_server.pipeline.turns import build_turns
@@ -92,22 +99,24 @@ class SpeechPipeline:
         duration = len(audio) / SAMPLE_RATE
         r.progress("extracting", 0.0)
         with r.step("vad"):
-            regions = self.models.vad.regions(audio)
+            activity = self.models.vad.detect(audio)
+            regions, overlaps = activity.regions, activity.overlaps
         if not regions:
             return self._empty(duration, r)
         with r.step("embed"):
-            windows = speech_windows(regions)
+            windows = clean_windows(regions, speech_windows(regions), overlaps)
             embeddings = self.models.embedder.embed_windows(audio, windows)
         with r.step("cluster"):
             clusters = cluster(embeddings, self.cluster_settings)
             segments = segments_from_labels(regions, windows, clusters.labels)
+            overlap_of = overlap_by_label(segments, overlaps)
         with r.step("asr"):
             transcriber = self.models.transcriber
             transcript = transcriber.transcribe(
                 audio, language=self.language, progress=r.extract_span("asr"), should_abort=r.should_abort
             )
             words = recover_skipped_speech(
-                audio, regions, transcript.words,
+                audio, regions, words_in_speech(transcript.words, regions),
                 lambda clip: transcriber.transcribe(clip, language=transcript.language, prompted=False).words)
         with r.step("turns"):
             turns = build_turns(words, segments, duration, max_pause=self.max_pause)
@@ -121,11 +130,14 @@ class SpeechPipeline:
                 voiceprint=tuple(float(v) for v in np.asarray(clusters.centroids[label], dtype=np.float64)),
                 prosody=prosody[i],
                 separation_margin=_round(clusters.mean_margin(label)),
+                overlap_seconds=round(overlap_of.get(label, 0.0), 3),
             )
             for i, label in enumerate(turns.label_of_speaker)
         )
         return MediaAnalysis(duration_seconds=round(duration, 3), speakers=speakers, utterances=utterances,
-                             language=transcript.language, stage_seconds=dict(r.stage_seconds))
+                             language=transcript.language, stage_seconds=dict(r.stage_seconds),
+                             overlap_seconds=round(sum(o.end - o.start for o in overlaps), 3),
+                             overlaps=tuple((round(o.start, 3), round(o.end, 3)) for o in overlaps))
 
     def _empty(self, duration: float, r: _Run) -> MediaAnalysis:
         r.progress("extracting", 1.0)

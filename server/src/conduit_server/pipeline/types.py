@@ -103,6 +103,7 @@ class MediaAnalysis:
     pipeline_version: str = PIPELINE_VERSION
     stage_seconds: dict[str, float] = field(default_factory=dict)  # timing per step, for bench/ and logs
     overlap_seconds: float = 0.0  # speech with two or more speakers at once, over the whole recording
+    overlaps: tuple[tuple[float, float], ...] = ()  # (start, end) of each stretch of overlapped speech
 
     def speaker(self, index: int) -> Speaker:
         for s in self.speakers:
@@ -145,6 +146,7 @@ class MediaAnalysis:
             pipeline_version=data.get("pipeline_version", PIPELINE_VERSION),
             stage_seconds=dict(data.get("stage_seconds") or {}),
             overlap_seconds=data.get("overlap_seconds", 0.0),
+            overlaps=tuple((float(a), float(b)) for a, b in data.get("overlaps") or ()),
         )
 
 
