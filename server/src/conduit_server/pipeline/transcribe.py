@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 
 from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
@@ -139,6 +140,9 @@ class Transcriber:
         # forces the first window's output to start with that text. Ignored when `prefix` is set (we never set it).
         hotwords = self.filler_prompt if prompted and self.filler_prompt is not None and language in ("en", None) \
             else None
+        # A window whose greedy text fails Whisper's quality checks is decoded again by sampling at a higher
+        # temperature; a fixed seed makes that, and so the transcript, the same on every run.
+        ctranslate2.set_random_seed(0)
         segments, info = self._model.transcribe(
             audio,
             language=language,
