@@ -61,7 +61,8 @@ def test_real_people_are_told_apart(people: dict[str, list[np.ndarray]]) -> None
     other = [cosine(a, b) for (_, pa), (_, pb) in itertools.combinations(people.items(), 2) for a in pa for b in pb]
     print(f"same speaker: min {min(same):.3f} median {np.median(same):.3f}; "
           f"different: median {np.median(other):.3f} max {max(other):.3f}")
-    # measured: different-speaker max 0.41 (all 4,500 pairs of the 100 utterances), same-speaker 1st pct 0.50
+    # measured: different-speaker max 0.41 (all 4,500 pairs of the 100 utterances), same-speaker 1st pct 0.47; on
+    # these 40 utterances: max 0.40, 95-100 % of same-speaker pairs >= 0.50
     assert max(other) < DEFAULT_ENTITY_THRESHOLD
     assert np.mean(np.array(same) >= DEFAULT_ENTITY_THRESHOLD) >= 0.95
     assert np.median(same) - np.median(other) > 0.4

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import ctranslate2
+import ctranslate2  # type: ignore[import-untyped]
 import numpy as np
 
 from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
@@ -29,21 +29,64 @@ _VERIFIED = ".verified-md5"
 __all__ = ["FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "ensure_whisper_model"]
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the text it continues is verbatim.
-# Conditioning every window on this disfluent "previous text" makes it write the filled pauses it hears (AMI excerpts
-# of tests/data/real, Whisper base: 0 -> about 10 in 9 x 30 s; none invented on synthetic or read speech).
-# OpenAI's suggested "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking." found only 1 and leaked
-# "Okay, here's..." into quiet windows; a prompt of fillers only made quiet windows loop on "um, um, um". This one
-# keeps words of the indicator lexicons (hedges, certainty) out, since a prompt can leak into quiet windows.
-FILLER_PROMPT = "So, um, we should, uh, look at the, er, the first one. Hmm, okay."
+# Conditioning every window on this disfluent "previous text" makes it write the filled pauses it hears (AMI
+# excerpts of tests/data/real, Whisper base: 0 -> 8-11 in 9 x 30 s). Rejected: OpenAI's suggested "Umm, let me think
+# like, hmm... Okay, here's what I'm, like, thinking." (1 filler, leaked "Okay, here's..."); fillers only (quiet
+# windows loop on "um, um, um"); everyday phrases ("we should look at the first one": a ~2 % prompt copy on read
+# speech can't be told from real words). The content here is unlikely speech, so `_drop_prompt_copies` can remove a
+# copy, and holds no word of the indicator lexicons (hedges, certainty, pronouns).
+FILLER_PROMPT = "Um, so, the, uh, the Tuesday train, er, leaves from, hmm, platform nine. Okay."
 
 # A filled pause the aligner gives (almost) no audio to was not heard: prompted Whisper sometimes appends "uh, uh, uh"
 # with zero-length timestamps at a window's end. Real ones measured 0.08-1.1 s on AMI.
 _MIN_FILLER_SECONDS = 0.02
+# This many words in a row that repeat the prompt's own words (fillers aside) are a copy of it, not speech.
+_PROMPT_COPY_WORDS = 4
 
 
 def _is_filler(text: str) -> bool:
     toks = tokens(text)
     return bool(toks) and all(t in FILLED_PAUSES for t in toks)
+
+
+def _content(toks: list[str]) -> list[str]:
+    """Tokens without filled pauses or immediate repeats ("the, er, the first" -> "the first")."""
+    out: list[str] = []
+    for t in toks:
+        if t not in FILLED_PAUSES and (not out or out[-1] != t):
+            out.append(t)
+    return out
+
+
+def _drop_prompt_copies(words: list[Word], prompt: str, min_words: int = _PROMPT_COPY_WORDS) -> list[Word]:
+    """`words` without the runs of at least `min_words` content words that repeat the prompt in order, and the
+    fillers in and right around them: Whisper sometimes writes out the text it is conditioned on, mostly in a window it
+    struggles with (temperature fallback). Returns `words` itself when there is none."""
+    ref = _content(tokens(prompt))
+    grams = {tuple(ref[i : i + min_words]) for i in range(len(ref) - min_words + 1)}
+    seq: list[tuple[str, int]] = []  # content tokens of `words`, each with the index of its word
+    for i, w in enumerate(words):
+        for t in tokens(w.text):
+            if t not in FILLED_PAUSES and (not seq or seq[-1][0] != t):
+                seq.append((t, i))
+    drop: set[int] = set()
+    k = 0
+    while k + min_words <= len(seq):
+        if tuple(t for t, _ in seq[k : k + min_words]) in grams:
+            end = k + min_words  # extend while the run still follows the prompt
+            while end < len(seq) and any(
+                ref[j : j + end - k + 1] == [t for t, _ in seq[k : end + 1]] for j in range(len(ref))):
+                end += 1
+            first, last = seq[k][1], seq[end - 1][1]
+            while first > 0 and _is_filler(words[first - 1].text):  # the prompt's own "Um," before the copy
+                first -= 1
+            while last + 1 < len(words) and _is_filler(words[last + 1].text):
+                last += 1
+            drop.update(range(first, last + 1))
+            k = end
+        else:
+            k += 1
+    return [w for i, w in enumerate(words) if i not in drop] if drop else words
 
 
 def _package_data(name: str) -> Path:
@@ -129,7 +172,7 @@ class Transcriber:
         """prompted=False leaves the filler prompt out for this call (re-transcribing speech a prompted pass lost)."""
         duration = max(len(audio) / 16000, 1e-6)
         detected: tuple[str, float] | None = None
-        if self.filler_prompt is not None and language is None and self._model.model.is_multilingual:
+        if prompted and self.filler_prompt is not None and language is None and self._model.model.is_multilingual:
             # The prompt is English: detect the language first (what transcribe() would do, on the same first
             # 30 s) so Spanish or Portuguese audio is never conditioned on English text.
             lang, prob, _ = self._model.detect_language(audio)
@@ -163,6 +206,8 @@ class Transcriber:
                 progress(min(1.0, float(seg.end) / duration))
             if should_abort is not None and should_abort():
                 raise Aborted("aborted during transcription")
+        if hotwords is not None:
+            words = _drop_prompt_copies(words, hotwords)
         if detected is not None:
             return Transcript(tuple(words), detected[0], detected[1])
         return Transcript(tuple(words), info.language, float(info.language_probability))
