@@ -105,6 +105,8 @@ class SpeechPipeline:
             return self._empty(duration, r)
         with r.step("embed"):
             windows = clean_windows(regions, speech_windows(regions), overlaps)
+            if not windows:  # only blips shorter than a window: nothing to tell a voice by
+                return self._empty(duration, r)
             embeddings = self.models.embedder.embed_windows(audio, windows)
         with r.step("cluster"):
             clusters = cluster(embeddings, self.cluster_settings)
