@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from conduit_server.pipeline.diarize import cluster, segments_from_labels, speech_windows
+import pytest
+from conduit_server.pipeline.diarize import (
+    SpeakerSegment,
+    clean_windows,
+    cluster,
+    overlap_by_label,
+    segments_from_labels,
+    speech_windows,
+)
 from conduit_server.pipeline.vad import SpeechRegion
 
 
@@ -49,9 +57,31 @@ def test_tiny_cluster_is_absorbed_and_margins_reported() -> None:
     assert result.margins.shape == (62,) and all((result.mean_margin(k) or 0.0) > 0.3 for k in range(2))
 
 
+def test_long_recordings_cluster_on_a_sample() -> None:
+    x, truth = _voices(3, 1500, spread=0.05)  # 4,500 windows: more than max_spectral_windows
+    result = cluster(x)
+    assert result.k == 3 and len(result.labels) == 4500
+    assert len({(a, b) for a, b in zip(result.labels, truth, strict=True)}) == 3
+
+
 def test_one_voice_has_no_margin() -> None:
     x, _ = _voices(1, 40, spread=0.3)
     assert cluster(x).mean_margin(0) is None
+
+
+def test_overlapped_windows_are_left_out_of_clustering() -> None:
+    regions = [SpeechRegion(0.0, 4.0), SpeechRegion(6.0, 6.8)]
+    wins = speech_windows(regions)  # (0,1) (0.5,1.5) ... (3,4) and (6,6.8)
+    overlaps = [SpeechRegion(1.2, 2.6), SpeechRegion(6.0, 6.8)]
+    kept = clean_windows(regions, wins, overlaps)
+    # more than half overlapped: (1.0,2.0) 0.8, (1.5,2.5) 1.0, (2.0,3.0) 0.6; the short region keeps its only window
+    assert kept == [(0.0, 1.0), (0.5, 1.5), (2.5, 3.5), (3.0, 4.0), (6.0, 6.8)]
+    assert clean_windows(regions, wins, []) == wins
+
+
+def test_overlap_counts_for_everyone_speaking_around_it() -> None:
+    segs = [SpeakerSegment(0.0, 5.0, 0), SpeakerSegment(5.0, 9.0, 1), SpeakerSegment(20.0, 25.0, 2)]
+    assert overlap_by_label(segs, [SpeechRegion(4.6, 5.2)]) == {0: pytest.approx(0.6), 1: pytest.approx(0.6)}
 
 
 def test_segments_follow_labels() -> None:

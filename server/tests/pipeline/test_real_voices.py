@@ -42,7 +42,7 @@ def test_real_conversation_is_diarized(name: str, analyse: Analyse) -> None:
     margins = [s.separation_margin for s in result.speakers]
     print(f"{name}: speakers {len(result.speakers)}/{conv.speaker_count} accuracy {accuracy:.4f} margins {margins}")
     assert len(result.speakers) == conv.speaker_count
-    assert accuracy >= 0.95  # measured 0.979-0.996
+    assert accuracy >= 0.95  # measured 0.974-0.996 (CT2_FORCE_CPU_ISA=AVX2 and AVX512)
     assert all(m is not None and m > 0.2 for m in margins)
 
 
@@ -51,7 +51,7 @@ def test_noisy_real_conversation(analyse: Analyse) -> None:
     result = analyse(conv.path)
     accuracy = _accuracy(conv, result)
     print(f"two women at 10 dB: speakers {len(result.speakers)} accuracy {accuracy:.4f}")
-    # measured 0.93: at 10 dB Whisper stretches some word times across a turn change, so those words change sides
+    # measured 0.93-0.99: at 10 dB Whisper can stretch word times across a turn change, and those words change sides
     assert len(result.speakers) == 2 and accuracy >= 0.88
 
 

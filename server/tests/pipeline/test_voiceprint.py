@@ -62,7 +62,7 @@ def test_real_people_are_told_apart(people: dict[str, list[np.ndarray]]) -> None
     print(f"same speaker: min {min(same):.3f} median {np.median(same):.3f}; "
           f"different: median {np.median(other):.3f} max {max(other):.3f}")
     # measured: different-speaker max 0.41 (all 4,500 pairs of the 100 utterances), same-speaker 1st pct 0.47; on
-    # these 40 utterances: max 0.40, 95-100 % of same-speaker pairs >= 0.50
+    # these 40 utterances: different max 0.40, same-speaker min 0.48 (AVX2 and AVX512 alike)
     assert max(other) < DEFAULT_ENTITY_THRESHOLD
     assert np.mean(np.array(same) >= DEFAULT_ENTITY_THRESHOLD) >= 0.95
     assert np.median(same) - np.median(other) > 0.4

@@ -48,7 +48,7 @@ class CamPlusPlusEmbedder:
     dim = 192
     sample_rate = 16000
 
-    def __init__(self, *, threads: int = 2, batch: int = 64, graph: Path = GRAPH_PATH,
+    def __init__(self, *, threads: int = 2, batch: int = 32, graph: Path = GRAPH_PATH,
                  weights: Path | None = None) -> None:
         self._session = onnx_session(graph, load_state_dict(weights or weights_path()), threads=threads)
         self._batch = batch

@@ -78,6 +78,9 @@ def onnx_session(graph: Path, weights: Mapping[str, np.ndarray], *, threads: int
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    # Without the arena, activation memory goes back after each run: several models then peak at the largest
+    # one's need, not at the sum of what each arena once grew to (bench/pipeline.py, peak RSS).
+    opts.enable_cpu_mem_arena = False
     names = [n for n, v in weights.items() if v.dtype == np.float32]
     values = [onnxruntime.OrtValue.ortvalue_from_numpy(weights[n]) for n in names]
     opts.add_external_initializers(names, values)
