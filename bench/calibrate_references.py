@@ -48,6 +48,7 @@ from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
 from conduit_server.pipeline.diarize import FRAME_S, SpeakerSegment
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.prosody import ProsodyAnalyzer
+from conduit_server.pipeline.segmentation import SPEECH
 from conduit_server.pipeline.turns import build_turns
 from conduit_server.pipeline.types import InsufficientSpeechError, MediaAnalysis, Speaker, Word
 from conduit_server.pipeline.vad import SpeechRegion
@@ -260,7 +261,7 @@ def main() -> None:
     out: dict[str, Any] = {
         "transcriber": {"model": (models.asr_model_dir or args.models_dir / "whisper-base").name,
                         "beam_size": models.beam_size, **state},
-        "vad": dataclasses.asdict(models.vad.settings),  # speech seconds (hence every rate) follow the VAD
+        "vad": {"model": "pyannote segmentation-3.0", **dataclasses.asdict(SPEECH)},  # speech seconds follow the VAD
         "min_speech_seconds": args.min_speech,
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "corpora": {name: summarize(r, args.min_speech) for name, r in rows.items()},

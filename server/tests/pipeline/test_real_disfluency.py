@@ -1,9 +1,9 @@
 """Filled pauses on real speech: Whisper drops "um"/"uh" unless every window is conditioned on disfluent text
 (`transcribe.FILLER_PROMPT`), and then must not invent them where nobody hesitates.
 
-Measured on AVX2 and AVX512 kernels (CT2_FORCE_CPU_ISA), Whisper base int8: AMI trn06 and trn09 each get 2 filled
-pauses with the prompt ("uh" 15.9 s, "um" 25.6 s; "um" 7.1 s, "um" 13.1 s) and 0 without; these windows decode at
-temperature 0, so the counts do not depend on fallback sampling. The synthetic conversations get none either way.
+Measured with CTranslate2's AVX2 and AVX512 kernels (CT2_FORCE_CPU_ISA; AVX2 is what it picks on this AMD host),
+Whisper base int8, seeded fallback: AMI trn06 and trn09 each get 2 filled pauses with the prompt ("uh" 15.9 s,
+"um" 26.4 or 25.6 s; "um" 7.1 s, "um" 13.1 s), 0 without; the synthetic conversations get none either way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from conduit_server.analysis.indicators import measure_sample
 from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
 from conduit_server.pipeline.audio import decode_audio
 from conduit_server.pipeline.models import Models
-from conduit_server.pipeline.transcribe import Transcriber
+from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, drop_prompt_copies
 from conduit_server.pipeline.types import MediaAnalysis, Word
 from fixtures import real_voices, speech
 
@@ -39,6 +39,18 @@ def test_whisper_spellings_of_fillers_count() -> None:
     text = "Um, umm, Ummm... uh, uhh, Uhm, er, erm, Hmm. hmmm, hm, Mm. mmm, ah"
     assert all(t in FILLED_PAUSES for t in tokens(text))
     assert not [t for t in tokens("Umbrella, hummus, her, amount, ahead, err on the side") if t in FILLED_PAUSES]
+
+
+def _w(text: str) -> list[Word]:
+    return [Word(start=float(i), end=i + 0.5, text=t, probability=0.9) for i, t in enumerate(text.split())]
+
+
+def test_a_written_out_prompt_is_dropped_and_speech_is_kept() -> None:
+    copied = _w("the stomach may be removed Um, so the, uh, the Tuesday train, er, leaves from platform nine. Thanks.")
+    assert [w.text for w in drop_prompt_copies(copied, FILLER_PROMPT)] == ["the", "stomach", "may", "be",
+                                                                          "removed", "Thanks."]
+    for said in ("so the Tuesday meeting, um, is about trains", "the train leaves from here", "um, uh, so, the"):
+        assert drop_prompt_copies(_w(said), FILLER_PROMPT) == _w(said)
 
 
 @pytest.mark.parametrize("name", EXCERPTS)

@@ -26,15 +26,18 @@ WHISPER_BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"
 _SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _VERIFIED = ".verified-md5"
 
-__all__ = ["FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "ensure_whisper_model"]
+__all__ = [
+    "FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "drop_prompt_copies", "ensure_whisper_model",
+]
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the text it continues is verbatim.
-# Conditioning every window on this disfluent "previous text" makes it write the filled pauses it hears (AMI
-# excerpts of tests/data/real, Whisper base: 0 -> 8-11 in 9 x 30 s). Rejected: OpenAI's suggested "Umm, let me think
-# like, hmm... Okay, here's what I'm, like, thinking." (1 filler, leaked "Okay, here's..."); fillers only (quiet
-# windows loop on "um, um, um"); everyday phrases ("we should look at the first one": a ~2 % prompt copy on read
-# speech can't be told from real words). The content here is unlikely speech, so `_drop_prompt_copies` can remove a
-# copy, and holds no word of the indicator lexicons (hedges, certainty, pronouns).
+# Conditioning every window on this disfluent "previous text" makes it write the filled pauses it hears: the 9 AMI
+# excerpts of tests/data/real (Whisper base int8) go from 0 to 8, all inside true speech turns; synthetic speech
+# gets none, LibriSpeech read speech 1-2 in ~1,900 words. Rejected: OpenAI's suggested "Umm, let me think like,
+# hmm... Okay, here's what I'm, like, thinking." (1 filler, leaked "Okay, here's..."); fillers only (quiet windows
+# loop on "um, um, um"); everyday words ("So, um, we should, uh, look at the, er, the first one...": written out in
+# place of speech in 2 of 100 LibriSpeech utterances, and can't be told from real words). This content is unlikely
+# speech, so `drop_prompt_copies` can remove a copy, and holds no word of the indicator lexicons.
 FILLER_PROMPT = "Um, so, the, uh, the Tuesday train, er, leaves from, hmm, platform nine. Okay."
 
 # A filled pause the aligner gives (almost) no audio to was not heard: prompted Whisper sometimes appends "uh, uh, uh"
@@ -58,7 +61,7 @@ def _content(toks: list[str]) -> list[str]:
     return out
 
 
-def _drop_prompt_copies(words: list[Word], prompt: str, min_words: int = _PROMPT_COPY_WORDS) -> list[Word]:
+def drop_prompt_copies(words: list[Word], prompt: str, min_words: int = _PROMPT_COPY_WORDS) -> list[Word]:
     """`words` without the runs of at least `min_words` content words that repeat the prompt in order, and the
     fillers in and right around them: Whisper sometimes writes out the text it is conditioned on, mostly in a window it
     struggles with (temperature fallback). Returns `words` itself when there is none."""
@@ -207,7 +210,7 @@ class Transcriber:
             if should_abort is not None and should_abort():
                 raise Aborted("aborted during transcription")
         if hotwords is not None:
-            words = _drop_prompt_copies(words, hotwords)
+            words = drop_prompt_copies(words, hotwords)
         if detected is not None:
             return Transcript(tuple(words), detected[0], detected[1])
         return Transcript(tuple(words), info.language, float(info.language_probability))
