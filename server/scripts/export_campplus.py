@@ -22,12 +22,10 @@ Repeated exports are byte-identical; `--check` compares the graph against torch 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections import OrderedDict
 from pathlib import Path
 
-import onnx
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
@@ -35,6 +33,7 @@ from torch import nn
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "server" / "src"))
 from conduit_server.pipeline.campplus import GRAPH_PATH, weights_path  # noqa: E402
+from weight_free_onnx import export_weight_free  # noqa: E402
 
 
 def _bn_relu(channels: int, affine: bool = True, relu: bool = True) -> nn.Sequential:
@@ -193,39 +192,9 @@ def build() -> CAMPPlus:
 
 
 def export(model: CAMPPlus, path: Path) -> None:
-    frames = torch.zeros(1, 150, 80)
-    torch.onnx.export(model, (frames,), str(path), input_names=["fbank"], output_names=["embedding"],
-                      dynamic_axes={"fbank": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}},
-                      opset_version=17, do_constant_folding=False, dynamo=False,
-                      keep_initializers_as_inputs=True)  # True also stops merging equal tensors under one name
-    graph = onnx.load(str(path))
-    # parameters are constants, not inputs: onnxruntime folds batch norms only into constant initializers
-    params = {i.name for i in graph.graph.initializer}
-    inputs = [i for i in graph.graph.input if i.name not in params]
-    del graph.graph.input[:]
-    graph.graph.input.extend(inputs)
-    keys = {k for k, v in model.state_dict().items() if v.dtype == torch.float32}
-    stripped = 0
-    for init in graph.graph.initializer:
-        if init.name in keys:
-            # keep name, type and shape; the data comes from the wheel at load time
-            init.ClearField("raw_data")
-            init.ClearField("float_data")
-            init.data_location = onnx.TensorProto.EXTERNAL
-            del init.external_data[:]
-            entry = init.external_data.add()
-            entry.key, entry.value = "location", "campplus_cn_en_common.pt"
-            stripped += 1
-    missing = {k for k in keys - params if "num_batches_tracked" not in k}
-    if missing:
-        raise SystemExit(f"parameters not kept as named initializers: {sorted(missing)[:5]} ...")
-    other = [i.name for i in graph.graph.initializer if i.name not in keys]
-    if other:
-        print(f"constants kept in the graph: {len(other)}")
-    graph.producer_name, graph.producer_version = "conduit export_campplus.py", "1"
-    path.write_bytes(graph.SerializeToString(deterministic=True))
-    print(f"wrote {path} ({path.stat().st_size} bytes, {stripped} initializers stripped), "
-          f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    export_weight_free(model, torch.zeros(1, 150, 80), path, input_name="fbank", output_name="embedding",
+                       dynamic_axes={"fbank": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}},
+                       weights_file="campplus_cn_en_common.pt", producer="conduit export_campplus.py")
 
 
 def check(model: CAMPPlus) -> None:

