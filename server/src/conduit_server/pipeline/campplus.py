@@ -14,7 +14,7 @@ numbers in docs/targeting.md and bench/diarization.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +85,7 @@ class CamPlusPlusEmbedder:
             b = min(len(audio), max(a + FRAME_LENGTH, int(round(end * self.sample_rate))))
             clips.append((a, b))
             by_len.setdefault(max(1, (b - a - FRAME_LENGTH) // FRAME_HOP + 1), []).append(i)
-        make: Callable[[int], np.ndarray] = lambda i: self._features(audio[clips[i][0] : clips[i][1]])  # noqa: E731
         for idx in by_len.values():
             for j in range(0, len(idx), self._batch):
                 chunk = idx[j : j + self._batch]
-                yield chunk, np.stack([make(i) for i in chunk])
+                yield chunk, np.stack([self._features(audio[clips[i][0] : clips[i][1]]) for i in chunk])
