@@ -132,3 +132,37 @@ def test_parse_invalid_payloads(payload: str | bytes) -> None:
 
 def test_seed_user_code_imports() -> None:
     from conduit import Conduit, WebhookVerificationError  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"t={T},v1={'é' * 64}",  # hmac.compare_digest raises TypeError on non-ASCII text
+        f"t={T},v1=\u00e9",
+        f"t=\uff11\uff12,v1={'a' * 64}",  # full-width digits: int() accepts them
+        f"t={T}\u00a0,v1={'a' * 64}",
+    ],
+)
+def test_non_ascii_signature_header_is_invalid_not_a_type_error(header: str) -> None:
+    assert _code({"conduit-signature": header}) == "webhook_signature_invalid"
+
+
+@pytest.mark.parametrize(
+    ("body", "secret", "value"),
+    [
+        (BODY, "", None),  # empty secret
+        (BODY, None, None),  # no secret at all
+        (BODY, "whsec_\ud800", None),  # a lone surrogate cannot be UTF-8 encoded
+        ("caf\udce9", SECRET, None),
+        (12345, SECRET, None),  # not text or bytes
+        (BODY, SECRET, [b"t=1,v1=ab"]),  # a header value that is not text
+    ],
+)
+def test_secret_and_body_problems_raise_verification_error(body: object, secret: object, value: object) -> None:
+    header = value if value is not None else sign_webhook_payload(BODY, SECRET, timestamp=T)
+    assert _code({"conduit-signature": header}, body=body, secret=secret) == "webhook_signature_invalid"  # type: ignore[arg-type]
+
+
+def test_bytearray_body_verifies_like_bytes() -> None:
+    header = sign_webhook_payload(BODY, SECRET, timestamp=T)
+    assert hooks().verify_signature(bytearray(BODY), {"conduit-signature": header}, SECRET) is True  # type: ignore[arg-type]

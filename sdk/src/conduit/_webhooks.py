@@ -35,6 +35,8 @@ def _header(headers: HeaderMapping, name: str) -> str | None:
         values = list(value)
         if len(values) != 1:
             raise WebhookVerificationError(f"Duplicate {name} header", code="webhook_signature_invalid")
+        if not isinstance(values[0], str):
+            raise _malformed()
         return values[0]
     return None
 
@@ -45,6 +47,9 @@ def _malformed() -> WebhookVerificationError:
 
 def parse_signature_header(value: str) -> tuple[int, str]:
     """``(t, v1)``; exactly the keys t and v1, each once, non-empty, t an integer."""
+    # ASCII only: int() would accept other scripts' digits, and compare_digest raises TypeError on non-ASCII text
+    if not value.isascii():
+        raise _malformed()
     fields: dict[str, str] = {}
     for part in value.split(","):
         key, sep, item = part.partition("=")
@@ -70,8 +75,16 @@ def verify_signature(
     timestamp, signature = parse_signature_header(header)
     if abs(int(now) - timestamp) > tolerance_sec:
         raise WebhookVerificationError("Signature timestamp outside tolerance", code="webhook_signature_stale")
-    body = payload if isinstance(payload, bytes) else payload.encode("utf-8")
-    if not hmac.compare_digest(_digest(body, secret, timestamp), signature):
+    if not isinstance(secret, str) or not secret:
+        raise WebhookVerificationError("The webhook secret must be a non-empty string",
+                                       code="webhook_signature_invalid")
+    try:
+        body = bytes(payload) if isinstance(payload, (bytes, bytearray, memoryview)) else payload.encode("utf-8")
+        expected = _digest(body, secret, timestamp)
+    except (AttributeError, TypeError, UnicodeEncodeError) as exc:  # not text/bytes, or lone surrogates
+        raise WebhookVerificationError("The payload and secret must be bytes or UTF-8 text",
+                                       code="webhook_signature_invalid") from exc
+    if not hmac.compare_digest(expected, signature):
         raise WebhookVerificationError("Invalid signature", code="webhook_signature_invalid")
     return True
 

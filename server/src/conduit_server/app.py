@@ -19,11 +19,13 @@ from conduit_server.api import (
     health,
     jobs,
     matching,
+    openapi,
     psychometrics,
     reports,
     webhook_events,
 )
 from conduit_server.api.middleware import RequestContextMiddleware
+from conduit_server.http_server import BodyTimeoutMiddleware
 from conduit_server.runtime import Runtime
 from conduit_server.services import open_runtime
 from conduit_server.settings import Settings
@@ -42,7 +44,9 @@ def build_api(lifespan: object = None) -> FastAPI:
     for module in (health, files, reports, matching, jobs, entities, psychometrics, webhook_events):
         app.include_router(module.router)
     errors.install(app)
-    app.add_middleware(RequestContextMiddleware)
+    openapi.install(app)
+    app.add_middleware(BodyTimeoutMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: request id and rate-limit headers on every answer
     return app
 
 

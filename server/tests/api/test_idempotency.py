@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import timedelta
+
 import httpx
 import pytest
+from conduit_server.api import idempotency
+from conduit_server.api.idempotency import LEASE, KeyScope, claim, fingerprint
+from conduit_server.domain.clock import utcnow
+from conduit_server.runtime import Runtime
+from conduit_server.store.tables import idempotency_keys
 from fixtures.api_helpers import assert_error, file_count, headers_of, new_workspace_key, report_body, upload
 from fixtures.speech import tone
+from sqlalchemy import select
 
 
 @pytest.fixture()
@@ -117,3 +127,70 @@ async def test_delete_and_cancel_replay(client: httpx.AsyncClient, ws, media_id)
     second = await client.delete(f"/v1/files/{media_id}", headers=headers)
     assert first.json() == second.json() == {"mediaId": media_id, "deleted": True}
     assert second.headers["idempotent-replayed"] == "true"
+
+
+async def _claim_at(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, at_seconds_ago: float, scope: KeyScope,
+                    fp: str) -> None:
+    """The in-progress claim a request writes, then never finishes: what a process killed mid-request leaves."""
+    with monkeypatch.context() as m:
+        m.setattr(runtime, "clock", lambda: utcnow() - timedelta(seconds=at_seconds_ago))
+        assert isinstance(await claim(runtime, scope, fp), idempotency.Claim)
+
+
+async def test_claim_of_a_killed_process_is_taken_over_once_its_lease_ran_out(
+        client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    created = await new_workspace_key(runtime, "idem-crash")
+    headers = headers_of(created)
+    media = (await upload(client, headers, tone(2.0))).json()["mediaId"]
+    job_id = (await client.post("/v1/reports/jobs", headers=headers, json=report_body(media))).json()["jobId"]
+    path = f"/v1/jobs/{job_id}/cancel"
+    fp = fingerprint(path, "", "")
+
+    fresh = KeyScope(created.workspace_id, "POST", "POST /v1/jobs/{jobId}/cancel", "crashed-just-now")
+    await _claim_at(runtime, monkeypatch, 5, fresh, fp)
+    r = await client.post(path, headers={**headers, "Idempotency-Key": fresh.key})
+    assert_error(r, 409, "idempotency_key_in_progress")  # inside the lease the holder may still be running
+
+    stale = KeyScope(created.workspace_id, "POST", "POST /v1/jobs/{jobId}/cancel", "crashed-a-while-ago")
+    await _claim_at(runtime, monkeypatch, LEASE.total_seconds() + 1, stale, fp)
+    r = await client.post(path, headers={**headers, "Idempotency-Key": stale.key})
+    assert r.status_code == 200 and r.json()["status"] == "canceled", r.text
+    assert "idempotent-replayed" not in r.headers
+    again = await client.post(path, headers={**headers, "Idempotency-Key": stale.key})
+    assert again.json() == r.json() and again.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_long_request_keeps_its_claim_past_the_lease(
+        client: httpx.AsyncClient, runtime: Runtime, ws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/v2/psychometrics waits for a worker (none runs here), so the request stays in flight."""
+    monkeypatch.setattr(idempotency, "RENEW_EVERY", timedelta(seconds=0.05))
+    audio = tone(2.0).read_bytes()
+    headers = {**ws, "Idempotency-Key": "psy-long"}
+
+    def send() -> asyncio.Task[httpx.Response]:
+        return asyncio.create_task(client.post("/v2/psychometrics", headers=headers,
+                                               files={"file": ("a.wav", audio)}, data={"strategy": "dominant"}))
+
+    async def lease_end() -> object:
+        async with runtime.engine.connect() as conn:
+            return (await conn.execute(select(idempotency_keys.c.expires_at).where(
+                idempotency_keys.c.key == "psy-long", idempotency_keys.c.state == "in_progress"))).scalar()
+
+    first = send()
+    try:
+        deadline = time.monotonic() + 30
+        while await lease_end() is None:
+            assert not first.done() and time.monotonic() < deadline, "the request never claimed its key"
+            await asyncio.sleep(0.05)
+        later = utcnow() + 3 * LEASE  # the clock runs past the lease the request took
+        monkeypatch.setattr(runtime, "clock", lambda: later)
+        while (end := await lease_end()) is None or end <= later:  # type: ignore[operator]
+            assert not first.done() and time.monotonic() < deadline, "the lease was never renewed"
+            await asyncio.sleep(0.05)
+        retry = send()
+        r = await asyncio.wait_for(retry, 30)
+        assert_error(r, 409, "idempotency_key_in_progress")
+    finally:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+    assert await lease_end() is None  # the canceled request released its key

@@ -45,3 +45,56 @@ def test_openapi_lists_every_contract_route() -> None:
     }
     for path, methods in expected.items():
         assert methods <= paths.get(path, set()), path
+
+
+def _resolve(doc: dict, schema: dict) -> dict:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    name = ref.removeprefix("#/components/schemas/")
+    assert name in doc["components"]["schemas"], f"dangling {ref}"
+    return doc["components"]["schemas"][name]
+
+
+def test_every_operation_declares_typed_responses_and_request_bodies() -> None:
+    """A client can be generated: each operation has a schema for its 200 and for every 4xx it declares (the
+    error envelope; 410 the flat `gone` body), and each request body has a schema."""
+    doc = json.loads(_generator().render())
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    operations = [(method, path, op) for path, item in doc["paths"].items() for method, op in item.items()]
+    assert len(operations) >= 26
+    for method, path, op in operations:
+        where = f"{method.upper()} {path}"
+        ok = op["responses"]["200"]["content"]
+        assert ok and all(media.get("schema") for media in ok.values()), where
+        for media in ok.values():
+            schema = _resolve(doc, media["schema"])
+            assert schema.get("properties") or schema.get("anyOf") or schema.get("oneOf"), where
+        errors = {code: r for code, r in op["responses"].items() if code.startswith("4")}
+        assert "401" in errors or path == "/v1/health/ping", where
+        for code, response in errors.items():
+            expected = {"$ref": "#/components/schemas/Gone"} if code == "410" else envelope
+            assert response["content"]["application/json"]["schema"] == expected, (where, code)
+        if method in ("post", "patch") and "requestBody" in op:
+            for media in op["requestBody"]["content"].values():
+                assert _resolve(doc, media["schema"]).get("properties"), where
+    bodies = {(m, p) for m, p, op in operations if "requestBody" in op}
+    assert {("post", "/v1/files"), ("patch", "/v1/files/{media_id}/retention"), ("post", "/v1/reports/jobs"),
+            ("post", "/v1/matching/jobs"), ("patch", "/v1/entities/{entity_id}"),
+            ("post", "/v2/psychometrics")} <= bodies
+    stream = doc["paths"]["/v1/jobs/{job_id}/stream"]["get"]["responses"]["200"]["content"]
+    assert list(stream) == ["text/event-stream"]
+    assert set(doc["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+
+
+def test_optional_keys_are_not_nullable_and_nullable_keys_are_required() -> None:
+    """Contract: a `?` key is omitted, never null; a `|null` key is always sent. Job.progress is optional,
+    File.deletedAt is nullable, Report is strict."""
+    schemas = json.loads(_generator().render())["components"]["schemas"]
+    job, file, report = schemas["Job"], schemas["File"], schemas["Report"]
+    assert "progress" not in job["required"] and job["properties"]["progress"]["type"] == "number"
+    assert "default" not in job["properties"]["progress"]
+    assert "deletedAt" in file["required"]
+    assert {"type": "null"} in file["properties"]["deletedAt"]["anyOf"]
+    assert report["additionalProperties"] is False and "json" in report["properties"]
+    assert job["additionalProperties"] is True

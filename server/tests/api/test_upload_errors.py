@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from conduit_server.store import accounts
+from conduit_server.store.scratch import LOCK_NAME
 from fixtures.api_helpers import assert_error, file_count, headers_of, new_workspace_key, upload
 from fixtures.speech import tone
 from server_testkit import asgi_client, open_test_runtime
@@ -31,8 +31,9 @@ async def fresh(runtime) -> dict[str, str]:
 
 
 def _tmp_files(rt) -> list[str]:
+    """Upload bodies left in the processes' scratch folders (their lock files aside)."""
     tmp = Path(rt.settings.data_dir) / "tmp"
-    return sorted(os.listdir(tmp)) if tmp.exists() else []
+    return sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.name != LOCK_NAME)
 
 
 def _blob_files(rt) -> list[str]:

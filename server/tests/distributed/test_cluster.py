@@ -1,16 +1,14 @@
 """Distributed mode under faults: 2 API replicas (`conduit serve --no-workers`) + 2 `conduit worker` processes on
-the machine's PostgreSQL server (a fresh database) and S3 on moto_server, all real processes on 127.0.0.1.
+the tests' own PostgreSQL server (a fresh database) and S3 on moto_server, all real processes on 127.0.0.1.
 
 Order matters only for speed (the PostgreSQL restart runs last); each test stands on its own. Every wait is bounded.
+The restart test stops and starts the PostgreSQL server these tests started, never one of the machine's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from fixtures.speech import monologue
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from distributed.conftest import DEFAULT_PG, Cluster, MotoS3, create_key, pg_admin_url, pg_reachable, running_cluster
+from distributed.conftest import Cluster, ClusterPostgres, MotoS3, create_key, pg_reachable, running_cluster
 from distributed.harness import (
     SwitchReceiver,
     advisory_lock_holders,
@@ -243,17 +241,8 @@ async def test_same_idempotency_key_on_two_replicas_makes_one_job(cluster: Clust
     RESULTS["idempotency"] = {"rounds": rounds, "status_pairs": outcomes, "jobs_per_key": 1}
 
 
-def _pg_ctl(action: str) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *(
-        ["-m", "fast"] if action == "stop" else [])], check=True, capture_output=True, timeout=60)
-
-
-@pytest.mark.skipif(shutil.which("pg_ctlcluster") is None or not os.path.isdir("/etc/postgresql")
-                    or pg_admin_url() != DEFAULT_PG, reason="needs the machine's own PostgreSQL cluster "
-                    "(pg_ctlcluster) to restart it")
 async def test_postgres_restart_while_workers_run(cluster: Cluster, sync_db: Engine, processed_media: str,
-                                                  receiver: SwitchReceiver) -> None:
+                                                  receiver: SwitchReceiver, pg_server: ClusterPostgres) -> None:
     receiver.mode = "ok"
     async with cluster.client(0, timeout=15) as a, cluster.client(1, timeout=15) as b:
         fresh = await _upload(a, monologue("awb", 0).path, "restart")
@@ -262,7 +251,7 @@ async def test_postgres_restart_while_workers_run(cluster: Cluster, sync_db: Eng
         await wait_until(lambda: [h for h in advisory_lock_holders(sync_db) if h.startswith("conduit-w")], 60,
                          "a worker inside the pipeline")
         sync_db.dispose()
-        _pg_ctl("stop")
+        await asyncio.to_thread(pg_server.server.stop)
         down_at = time.monotonic()
         try:
             answers = []
@@ -280,8 +269,8 @@ async def test_postgres_restart_while_workers_run(cluster: Cluster, sync_db: Eng
             assert (await a.get("/v1/health/ping")).status_code == 200  # liveness does not need the database
             await asyncio.sleep(max(0.0, 4 - (time.monotonic() - down_at)))
         finally:
-            _pg_ctl("start")
-        await wait_until(lambda: pg_reachable(pg_admin_url()), 30, "PostgreSQL back")
+            await asyncio.to_thread(pg_server.server.start)
+        await wait_until(lambda: pg_reachable(pg_server.url), 30, "PostgreSQL back")
         downtime = round(time.monotonic() - down_at, 1)
 
         async def api_back() -> bool:

@@ -69,6 +69,7 @@ class ServerProcess:
     webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
     exit_seconds: float | None = None
+    env: dict[str, str] = field(default_factory=dict)  # extra CONDUIT_* settings for this server
 
     @property
     def base_url(self) -> str:
@@ -90,6 +91,7 @@ class ServerProcess:
             CONDUIT_BOOTSTRAP_API_KEY=self.api_key,
             CONDUIT_BOOTSTRAP_WEBHOOK_SECRET=self.webhook_secret,
             CONDUIT_WEBHOOK_ALLOW_LOOPBACK="true",
+            **self.env,
         )
         conduit = Path(sys.executable).parent / "conduit"
         cmd = [str(conduit), "serve", "--host", "127.0.0.1", "--port", str(self.port),

@@ -1,4 +1,4 @@
-"""/v1/entities: list, get, label; and the latest behavior map (ext)."""
+"""/v1/entities: list, get, label; the latest behavior map (ext) and deletion (ext, docs/data.md)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select, update
 from starlette.responses import JSONResponse
 
+from conduit_server.api import openapi as oa
+from conduit_server.api import schemas
 from conduit_server.api.deps import json_body, principal, query_limit, runtime
+from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
 from conduit_server.domain.views import entity_json
 from conduit_server.store import entities as entity_store
+from conduit_server.store import erasure
 from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import behavior_maps, entities
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 
 
-@router.get("")
+@router.get("", responses=oa.responses(schemas.EntityList, *oa.AUTHENTICATED, 422),
+            openapi_extra=oa.parameters(oa.LIMIT, oa.CURSOR))
 async def list_entities(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     limit = query_limit(request.query_params.get("limit"))
@@ -29,7 +34,7 @@ async def list_entities(request: Request, who: Principal = Depends(principal)) -
                          "hasMore": page.has_more})
 
 
-@router.get("/{entity_id}")
+@router.get("/{entity_id}", responses=oa.responses(schemas.Entity, *oa.NOT_FOUND))
 async def get_entity(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -40,7 +45,8 @@ async def get_entity(entity_id: str, request: Request, who: Principal = Depends(
     return JSONResponse(entity_json(row, counts[row.id]))
 
 
-@router.patch("/{entity_id}")
+@router.patch("/{entity_id}", responses=oa.responses(schemas.Entity, *oa.NOT_FOUND, *oa.JSON_BODY),
+              openapi_extra=oa.body(schemas.EntityUpdate))
 async def update_entity(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
@@ -63,7 +69,23 @@ async def update_entity(entity_id: str, request: Request, who: Principal = Depen
     return JSONResponse(entity_json(row, counts[row.id]))
 
 
-@router.get("/{entity_id}/behavior-map")
+@router.delete("/{entity_id}", responses=oa.responses(schemas.EntityDeleted, *oa.NOT_FOUND, *oa.IDEMPOTENT),
+               openapi_extra=oa.parameters(oa.IDEMPOTENCY_KEY))
+async def delete_entity(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+    """*ext*: erase a voice identity: its voiceprint, samples and behavior maps. Reports stay. The entity is gone
+    afterwards, so deleting it again answers 404 unless the retry carries the same Idempotency-Key."""
+    rt = runtime(request)
+
+    async def run() -> JSONResponse:
+        async with rt.engine.begin() as conn:
+            if not await erasure.delete_entity(conn, entity_id, who.workspace_id):
+                raise NotFound("Entity not found")
+        return JSONResponse({"entityId": entity_id, "deleted": True})
+
+    return await run_idempotent(request, who, "DELETE /v1/entities/{entityId}", header_key(request), "", run)  # type: ignore[return-value]
+
+
+@router.get("/{entity_id}/behavior-map", responses=oa.responses(schemas.BehaviorMap, *oa.NOT_FOUND))
 async def behavior_map(entity_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:

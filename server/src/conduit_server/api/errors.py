@@ -13,6 +13,7 @@ from procrastinate.exceptions import ConnectorException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from conduit_server.api.text_safety import for_log
 from conduit_server.domain.errors import ApiError, Gone
 from conduit_server.store.db import is_connection_error
 
@@ -89,7 +90,7 @@ def database_unavailable() -> JSONResponse:
 
 async def _database_error(request: Request, exc: Exception) -> Response:
     if is_connection_error(exc):
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+        log.warning("database unavailable on %s %s: %s", request.method, for_log(request.url.path),
                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return database_unavailable()
     return await _unexpected(request, exc)
@@ -98,7 +99,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     if is_connection_error(exc):  # e.g. wrapped by a library into another exception type
         return database_unavailable()
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    log.exception("unexpected error on %s %s", request.method, for_log(request.url.path))  # the path is raw input
     return error_response(500, "internal", "Internal server error")
 
 

@@ -10,14 +10,17 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import update
 from starlette.responses import JSONResponse
 
+from conduit_server.api import openapi as oa
+from conduit_server.api import schemas
 from conduit_server.api.deps import json_body, principal, query_limit, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.api.upload_guard import upload_admission
 from conduit_server.api.uploads import probe_upload, read_form
 from conduit_server.domain.clock import iso, parse_iso
 from conduit_server.domain.errors import Gone, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
 from conduit_server.domain.views import file_json, upload_json
-from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
+from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import media
@@ -28,18 +31,18 @@ router = APIRouter(prefix="/v1/files", tags=["files"])
 def _label(raw: str | None, filename: str | None) -> str:
     label = (raw or "").strip()
     if not label and filename:
-        name = PurePosixPath(filename.replace("\\", "/")).name
+        name = PurePosixPath(filename.replace("\\", "/").replace("\x00", "")).name
         label = name.split(".")[0].strip() if name else ""
     return (label or "upload")[:256]
 
 
-@router.post("")
-async def upload(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+@router.post("", responses=oa.responses(schemas.Upload, *oa.AUTHENTICATED, *oa.IDEMPOTENT, 413, 415),
+             openapi_extra=oa.form(schemas.UploadForm, oa.IDEMPOTENCY_KEY))
+async def upload(request: Request, who: Principal = Depends(upload_admission)) -> JSONResponse:
     rt = runtime(request)
     key = header_key(request)
-    tmp_dir = rt.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=tmp_dir)
+    form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=rt.scratch.dir(),
+                           known_fields=("label",))
     try:
         label = _label(form.fields.get("label"), form.filename)
         digest = hashlib.sha256(f"{label}\n{form.sha256}".encode()).hexdigest()
@@ -65,22 +68,28 @@ async def _store_upload(request: Request, who: Principal, form: Any, label: str,
     storage_key = f"{who.workspace_id}/{media_id}"
     if form.size:
         await rt.blobs.put_file(storage_key, form.file_path)
-    async with rt.engine.begin() as conn:
-        row = (
-            await conn.execute(
-                media.insert()
-                .values(
-                    id=media_id, workspace_id=who.workspace_id, label=label, content_type=content_type,
-                    size_bytes=form.size, duration_seconds=duration, source=source,
-                    created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id,
-                    storage_key=storage_key if form.size else None, sha256=form.sha256,
-                    processing_status=status, error=error, created_at=now, last_used_at=now,
+    try:
+        async with rt.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    media.insert()
+                    .values(
+                        id=media_id, workspace_id=who.workspace_id, label=label, content_type=content_type,
+                        size_bytes=form.size, duration_seconds=duration, source=source,
+                        created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id,
+                        storage_key=storage_key if form.size else None, sha256=form.sha256,
+                        processing_status=status, error=error, created_at=now, last_used_at=now,
+                    )
+                    .returning(*media.c)
                 )
-                .returning(*media.c)
-            )
-        ).one()
-        if status == "PENDING":
-            await defer(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, queue=ANALYSIS_QUEUE)
+            ).one()
+            if status == "PENDING":
+                await defer_analysis(conn, TASK_PROCESS_MEDIA, {"media_id": media_id},
+                                     workspace_id=who.workspace_id)
+    except BaseException:  # no row was written (a quota, the database, the client gone): the bytes go too
+        if form.size:
+            await rt.blobs.delete(storage_key)  # what this misses, store/orphans.py sweeps at start-up
+        raise
     return JSONResponse(upload_json(row))
 
 
@@ -93,7 +102,7 @@ async def _visible(conn: Any, media_id: str, who: Principal) -> Any:
     return row
 
 
-@router.get("")
+@router.get("", responses=oa.responses(schemas.FileList, *oa.AUTHENTICATED, 422), openapi_extra=oa.FILE_LIST_QUERY)
 async def list_files(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     q = request.query_params
@@ -124,7 +133,7 @@ async def list_files(request: Request, who: Principal = Depends(principal)) -> J
     return JSONResponse({"files": files, "hasMore": page.has_more, "nextCursor": page.next_cursor})
 
 
-@router.get("/{media_id}")
+@router.get("/{media_id}", responses=oa.responses(schemas.FileDetail, *oa.NOT_FOUND, gone=True))
 async def get_file(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -137,7 +146,7 @@ async def get_file(media_id: str, request: Request, who: Principal = Depends(pri
     return JSONResponse(body)
 
 
-@router.get("/{media_id}/speakers")
+@router.get("/{media_id}/speakers", responses=oa.responses(schemas.MediaSpeakers, *oa.NOT_FOUND, gone=True))
 async def get_speakers(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -153,7 +162,8 @@ async def get_speakers(media_id: str, request: Request, who: Principal = Depends
                          "speakers": speakers})
 
 
-@router.delete("/{media_id}")
+@router.delete("/{media_id}", responses=oa.responses(schemas.FileDeleted, *oa.NOT_FOUND, *oa.IDEMPOTENT),
+               openapi_extra=oa.parameters(oa.IDEMPOTENCY_KEY))
 async def delete_file(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
 
@@ -175,7 +185,9 @@ async def delete_file(media_id: str, request: Request, who: Principal = Depends(
     return await run_idempotent(request, who, "DELETE /v1/files/{mediaId}", header_key(request), "", run)  # type: ignore[return-value]
 
 
-@router.patch("/{media_id}/retention")
+@router.patch("/{media_id}/retention", responses=oa.responses(schemas.RetentionLockResult, *oa.NOT_FOUND, *oa.JSON_BODY,
+                                                                  gone=True),
+              openapi_extra=oa.body(schemas.RetentionLock))
 async def retention(media_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     body = await json_body(request, max_bytes=rt.settings.max_json_bytes)

@@ -1,11 +1,20 @@
-"""Idempotency-Key handling (contract 8, 16(d)): scoped per workspace + method + route template, 24 h."""
+"""Idempotency-Key handling (contract 8, 16(d)): scoped per workspace + method + route template, 24 h.
+
+A request claims its key with an `in_progress` row whose `expires_at` is a short lease, renewed while the request
+runs. A process killed mid-request (kill -9, OOM) cannot release its claim; once the lease has run out, a retry
+takes the key over instead of answering 409 until the 24 h retention ends. A finished request stores its answer and
+keeps it 24 h from the first request.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -20,6 +29,8 @@ from conduit_server.store.accounts import Principal
 from conduit_server.store.tables import idempotency_keys
 
 TTL = timedelta(hours=24)
+LEASE = timedelta(seconds=60)  # an in-progress claim nobody renews for this long belongs to a dead process
+RENEW_EVERY = LEASE / 4
 
 
 def _valid_key(raw: object) -> bool:
@@ -48,16 +59,70 @@ def resolve_key(request: Request, body: dict[str, Any] | None) -> str | None:
     return key
 
 
-def fingerprint(request: Request, body_digest: str) -> str:
+def fingerprint(path: str, query: str, body_digest: str) -> str:
     h = hashlib.sha256()
-    h.update(request.url.path.encode())
-    h.update(b"?" + request.url.query.encode())
+    h.update(path.encode())
+    h.update(b"?" + query.encode())
     h.update(b"\n" + body_digest.encode())
     return h.hexdigest()
 
 
 def json_digest(body: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyScope:
+    """One key's identity: workspace + method + route template + the caller's key."""
+
+    workspace_id: str
+    method: str
+    route: str
+    key: str
+
+    def where(self) -> Any:
+        return and_(
+            idempotency_keys.c.workspace_id == self.workspace_id,
+            idempotency_keys.c.method == self.method,
+            idempotency_keys.c.route == self.route,
+            idempotency_keys.c.key == self.key,
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An in-progress row this request wrote; `created_at` tells it apart from a later claim of the same key
+    (taken over after this one's lease ran out), so a slow request never overwrites its successor's row."""
+
+    scope: KeyScope
+    created_at: datetime
+
+    def where(self) -> Any:
+        return and_(self.scope.where(), idempotency_keys.c.created_at == self.created_at)
+
+
+async def claim(rt: Any, scope: KeyScope, fp: str) -> Claim | Any:
+    """Claim the key (returns the Claim), or return the row that holds it: a finished request or a live claim.
+    Rows past `expires_at` (stored answers after 24 h, claims whose lease ran out) are removed first."""
+    for _ in range(3):  # the holder may release (5xx, 429) between our insert and select: try again
+        now = rt.clock()
+        async with rt.engine.begin() as conn:
+            await conn.execute(delete(idempotency_keys).where(scope.where(), idempotency_keys.c.expires_at < now))
+            inserted = await conn.execute(
+                insert(idempotency_keys)
+                .values(workspace_id=scope.workspace_id, method=scope.method, route=scope.route, key=scope.key,
+                        fingerprint=fp, state="in_progress", created_at=now, expires_at=now + LEASE)
+                .on_conflict_do_nothing()
+                .returning(idempotency_keys.c.key)
+            )
+            # RETURNING, not rowcount: the asyncpg driver reports -1 for INSERT .. ON CONFLICT DO NOTHING
+            if inserted.first() is not None:
+                return Claim(scope, now)
+            row = (await conn.execute(select(idempotency_keys).where(scope.where()))).first()
+        if row is not None:
+            return row
+    raise ApiError("A request with this Idempotency-Key is still in progress",
+                   code="idempotency_key_in_progress", status=409)
 
 
 async def run_idempotent(
@@ -72,60 +137,65 @@ async def run_idempotent(
     if key is None:
         return await handler()
     rt = runtime(request)
-    now = rt.clock()
-    fp = fingerprint(request, digest)
-    ident = and_(
-        idempotency_keys.c.workspace_id == who.workspace_id,
-        idempotency_keys.c.method == request.method,
-        idempotency_keys.c.route == route,
-        idempotency_keys.c.key == key,
-    )
-    async with rt.engine.begin() as conn:
-        await conn.execute(delete(idempotency_keys).where(ident, idempotency_keys.c.expires_at < now))
-        inserted = await conn.execute(
-            insert(idempotency_keys)
-            .values(workspace_id=who.workspace_id, method=request.method, route=route, key=key, fingerprint=fp,
-                    state="in_progress", created_at=now, expires_at=now + TTL)
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.key)
-        )
-        existing = None
-        # RETURNING, not rowcount: the asyncpg driver reports -1 for INSERT .. ON CONFLICT DO NOTHING
-        if inserted.first() is None:
-            existing = (await conn.execute(select(idempotency_keys).where(ident))).first()
-    if existing is not None:
-        if existing.fingerprint != fp:
+    fp = fingerprint(request.url.path, request.url.query, digest)
+    held = await claim(rt, KeyScope(who.workspace_id, request.method, route, key), fp)
+    if not isinstance(held, Claim):
+        if held.fingerprint != fp:
             raise ApiError("Idempotency-Key was already used with a different request",
                            code="idempotency_key_reused", status=422)
-        if existing.state != "done":
+        if held.state != "done":
             raise ApiError("A request with this Idempotency-Key is still in progress",
                            code="idempotency_key_in_progress", status=409)
-        return Response(existing.body, status_code=existing.status_code, media_type="application/json",
+        return Response(held.body, status_code=held.status_code, media_type="application/json",
                         headers={"Idempotent-Replayed": "true"})
     try:
-        response = await handler()
+        async with _renewed(rt, held):
+            response = await handler()
     except ApiError as exc:
         if exc.status in (409, 429) or exc.status >= 500:
-            await _release(rt, ident)
+            await _release(rt, held)
         else:
-            await _store(rt, ident, exc.status, json.dumps(envelope(exc.code, exc.message, exc.details)).encode())
+            await _store(rt, held, exc.status, json.dumps(envelope(exc.code, exc.message, exc.details)).encode())
         raise
     except BaseException:
-        await _release(rt, ident)
+        await _release(rt, held)
         raise
     status = response.status_code
     if status >= 500 or status in (409, 429) or not isinstance(response, JSONResponse):
-        await _release(rt, ident)
+        await _release(rt, held)
     else:
-        await _store(rt, ident, status, bytes(response.body))
+        await _store(rt, held, status, bytes(response.body))
     return response
 
 
-async def _store(rt: Any, ident: Any, status: int, body: bytes) -> None:
-    async with rt.engine.begin() as conn:
-        await conn.execute(update(idempotency_keys).where(ident).values(state="done", status_code=status, body=body))
+@contextlib.asynccontextmanager
+async def _renewed(rt: Any, held: Claim) -> AsyncIterator[None]:
+    """Keep the claim's lease alive while the handler runs (uploads and psychometrics can take minutes)."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY.total_seconds())
+            with contextlib.suppress(Exception):  # a missed renewal only shortens the lease; the next one retries
+                async with rt.engine.begin() as conn:
+                    await conn.execute(update(idempotency_keys)
+                                       .where(held.where(), idempotency_keys.c.state == "in_progress")
+                                       .values(expires_at=rt.clock() + LEASE))
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
-async def _release(rt: Any, ident: Any) -> None:
+async def _store(rt: Any, held: Claim, status: int, body: bytes) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(delete(idempotency_keys).where(ident))
+        await conn.execute(update(idempotency_keys).where(held.where()).values(
+            state="done", status_code=status, body=body, expires_at=held.created_at + TTL))
+
+
+async def _release(rt: Any, held: Claim) -> None:
+    async with rt.engine.begin() as conn:
+        await conn.execute(delete(idempotency_keys).where(held.where()))

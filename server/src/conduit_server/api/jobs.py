@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, StreamingResponse
 
+from conduit_server.api import openapi as oa
+from conduit_server.api import schemas
 from conduit_server.api.deps import principal, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.api.quotas import STREAMS, Slot
 from conduit_server.domain import jobs as J
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
@@ -29,7 +32,7 @@ PULSE_SECONDS = 60.0
 POLL_SECONDS = 1.0  # bound on how late an event written by another process reaches the stream
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=oa.responses(schemas.Job, *oa.NOT_FOUND))
 async def get_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -39,7 +42,8 @@ async def get_job(job_id: str, request: Request, who: Principal = Depends(princi
     return JSONResponse(job_json(row))
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", responses=oa.responses(schemas.Job, *oa.NOT_FOUND, *oa.IDEMPOTENT),
+             openapi_extra=oa.parameters(oa.IDEMPOTENCY_KEY))
 async def cancel_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
 
@@ -81,7 +85,9 @@ def _last_event_id(raw: str | None) -> int:
         return 0
 
 
-async def _events(rt: Runtime, job_id: str, workspace_id: str, after: int, timeout_s: float) -> AsyncIterator[bytes]:
+async def _events(
+    rt: Runtime, job_id: str, workspace_id: str, after: int, timeout_s: float
+) -> AsyncGenerator[bytes, None]:
     async with rt.engine.connect() as conn:
         job = await job_store.get(conn, job_id, workspace_id)
     if job is None:
@@ -127,13 +133,25 @@ async def _events(rt: Runtime, job_id: str, workspace_id: str, after: int, timeo
         rt.events.unsubscribe(job_id, wake)
 
 
-@router.get("/{job_id}/stream")
+async def _holding(slot: Slot, stream: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+    """Yield `stream`, holding the key's stream slot until it ends, fails or the client goes away."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        slot.release()
+        await stream.aclose()
+
+
+@router.get("/{job_id}/stream", response_class=StreamingResponse, responses=oa.event_stream(*oa.AUTHENTICATED, 422),
+            openapi_extra=oa.STREAM_QUERY)
 async def stream_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> StreamingResponse:
     rt = runtime(request)
     timeout_ms = _timeout_ms(request.query_params.get("timeout"))
     after = _last_event_id(request.headers.get("last-event-id"))
+    slot = rt.slots.acquire(STREAMS, who.api_key_id, rt.settings.max_open_streams, "open event streams")
     return StreamingResponse(
-        _events(rt, job_id, who.workspace_id, after, timeout_ms / 1000.0),
+        _holding(slot, _events(rt, job_id, who.workspace_id, after, timeout_ms / 1000.0)),
         media_type="text/event-stream; charset=utf-8",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse
 
-from conduit_server.api import validation
+from conduit_server.api import openapi as oa
+from conduit_server.api import report_schemas, schemas, validation
 from conduit_server.api.deps import json_body, principal, request_id, runtime
 from conduit_server.api.idempotency import json_digest, resolve_key, run_idempotent
 from conduit_server.domain import jobs as J
@@ -15,14 +20,14 @@ from conduit_server.domain.views import matching_json
 from conduit_server.jobs.delivery import policy_for
 from conduit_server.jobs.submit import receipt, submit
 from conduit_server.store import jobs as job_store
-from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import entities, matchings
+from conduit_server.store.tables import entities, matchings, media
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
 
 
-@router.post("/jobs")
+@router.post("/jobs", responses=oa.responses(schemas.JobReceipt, *oa.JSON_BODY, *oa.IDEMPOTENT),
+             openapi_extra=oa.body(report_schemas.MatchingJobCreate, oa.IDEMPOTENCY_KEY))
 async def create_matching_job(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
@@ -33,32 +38,43 @@ async def create_matching_job(request: Request, who: Principal = Depends(princip
         req = validation.matching_request(body, policy_for(rt))
         now = rt.clock()
         async with rt.engine.begin() as conn:
-            for subject in [req["target"], *req["group"]]:
-                if subject["type"] == "entity_id":
-                    found = (
-                        await conn.execute(
-                            select(entities.c.id).where(
-                                entities.c.id == subject["entityId"], entities.c.workspace_id == who.workspace_id
-                            )
-                        )
-                    ).first()
-                    if found is None:
-                        raise ApiError(f"Unknown entity {subject['entityId']}", code="unknown_entity", status=422)
-                else:
-                    media = await media_store.get(conn, subject["mediaId"], who.workspace_id)
-                    if media is None or media.deleted_at is not None:
-                        raise ApiError(f"Unknown media {subject['mediaId']}", code="unknown_media", status=422)
-                    await media_store.touch(conn, media.id, now)
+            await _check_subjects(conn, who.workspace_id, [req["target"], *req["group"]], now)
             row = await submit(
                 conn, workspace_id=who.workspace_id, job_type=J.MATCHING_JOB, request=req, now=now,
                 webhook=req["webhook"], label=req["label"], request_id=request_id(request),
+                max_queued=rt.settings.max_queued_jobs,
             )
         return JSONResponse(receipt(row))
 
     return await run_idempotent(request, who, "POST /v1/matching/jobs", key, digest, create)  # type: ignore[return-value]
 
 
-@router.get("/by-job/{job_id}")
+async def _check_subjects(conn: AsyncConnection, workspace_id: str, subjects: list[dict[str, Any]],
+                          now: datetime) -> None:
+    """422 for the first subject whose entity or media is unknown, then refresh the media's lastUsedAt. One query
+    per kind whatever the group size, each id once, and only ids are read (never a media's analysis)."""
+    entity_ids = {s["entityId"] for s in subjects if s["type"] == "entity_id"}
+    media_ids = {s["mediaId"] for s in subjects if s["type"] == "media_target"}
+    known_entities: set[str] = set()
+    if entity_ids:
+        known_entities = set((await conn.execute(select(entities.c.id).where(
+            entities.c.id.in_(entity_ids), entities.c.workspace_id == workspace_id))).scalars())
+    live_media: set[str] = set()
+    if media_ids:
+        live_media = set((await conn.execute(select(media.c.id).where(
+            media.c.id.in_(media_ids), media.c.workspace_id == workspace_id, media.c.internal.is_(False),
+            media.c.purged_at.is_(None), media.c.deleted_at.is_(None)))).scalars())
+    for subject in subjects:
+        if subject["type"] == "entity_id" and subject["entityId"] not in known_entities:
+            raise ApiError(f"Unknown entity {subject['entityId']}", code="unknown_entity", status=422)
+        if subject["type"] == "media_target" and subject["mediaId"] not in live_media:
+            raise ApiError(f"Unknown media {subject['mediaId']}", code="unknown_media", status=422)
+    if live_media:
+        await conn.execute(update(media).where(media.c.id.in_(live_media)).values(last_used_at=now))
+
+
+@router.get("/by-job/{job_id}", responses=oa.responses(report_schemas.Matching | None, *oa.NOT_FOUND,
+                                                         description="The matching, or null while the job has none"))
 async def matching_by_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -69,7 +85,7 @@ async def matching_by_job(job_id: str, request: Request, who: Principal = Depend
     return JSONResponse(None if row is None else matching_json(row))
 
 
-@router.get("/{matching_id}")
+@router.get("/{matching_id}", responses=oa.responses(report_schemas.Matching, *oa.NOT_FOUND))
 async def get_matching(matching_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:

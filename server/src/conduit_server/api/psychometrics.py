@@ -13,17 +13,21 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import select
 from starlette.responses import JSONResponse
 
 from conduit_server.analysis import build_behavior_map, estimate_psychometrics, measure_sample, quality
+from conduit_server.api import openapi as oa
+from conduit_server.api import schemas
 from conduit_server.api.deps import principal, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
+from conduit_server.api.upload_guard import upload_admission
 from conduit_server.api.uploads import probe_upload, read_form
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import ApiError, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
-from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
+from conduit_server.jobs import recordings
+from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.pipeline.target import parse_target_selector, select_target
 from conduit_server.pipeline.types import MediaAnalysis
 from conduit_server.store import media as media_store
@@ -32,7 +36,7 @@ from conduit_server.store.tables import media, psychometrics
 
 router = APIRouter(prefix="/v2/psychometrics", tags=["psychometrics"])
 
-WAIT_SECONDS = 600.0
+WAIT_SECONDS = recordings.REQUEST_WAIT.total_seconds()
 
 
 def _selector(fields: dict[str, str]) -> dict[str, Any]:
@@ -48,12 +52,12 @@ def _selector(fields: dict[str, str]) -> dict[str, Any]:
     return wire
 
 
-@router.post("")
-async def create(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
+@router.post("", responses=oa.responses(schemas.PsychometricsResult, *oa.AUTHENTICATED, *oa.IDEMPOTENT, 413, 415),
+             openapi_extra=oa.form(schemas.PsychometricsForm, oa.IDEMPOTENCY_KEY))
+async def create(request: Request, who: Principal = Depends(upload_admission)) -> JSONResponse:
     rt = runtime(request)
-    tmp_dir = rt.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=tmp_dir)
+    form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=rt.scratch.dir(),
+                           known_fields=("strategy", "hint"))
     try:
         wire = _selector(form.fields)
         digest = hashlib.sha256(f"{wire}\n{form.sha256}".encode()).hexdigest()
@@ -74,8 +78,7 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
     now = rt.clock()
     media_id = new_id("med_")
     key = f"{who.workspace_id}/{media_id}"
-    await rt.blobs.put_file(key, form.file_path)
-    async with rt.engine.begin() as conn:
+    async with rt.engine.begin() as conn:  # the row first: a recording in storage always has one to sweep it by
         await conn.execute(media.insert().values(
             id=media_id, workspace_id=who.workspace_id, label="psychometrics", content_type=probe.content_type,
             size_bytes=form.size, duration_seconds=probe.duration_seconds, source="SDK",
@@ -83,10 +86,11 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
             sha256=form.sha256, processing_status="PENDING", internal=True, created_at=now, last_used_at=now,
             deleted_at=None,
         ))
-        await defer(conn, TASK_PROCESS_MEDIA, {"media_id": media_id},
-                    queue=ANALYSIS_QUEUE)
-    row = await _wait_processed(rt, media_id)
     try:
+        await rt.blobs.put_file(key, form.file_path)
+        async with rt.engine.begin() as conn:
+            await defer_analysis(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, workspace_id=who.workspace_id)
+        row = await _wait_processed(rt, media_id)
         if row.processing_status != "COMPLETED":
             error = row.error or {"code": "invalid_media", "message": "The media could not be processed"}
             raise ApiError(error["message"], code=error["code"], status=422)
@@ -116,10 +120,8 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
                 expires_at=created + timedelta(days=rt.settings.psychometrics_ttl_days),
             ))
         return JSONResponse(result)
-    finally:
-        async with rt.engine.begin() as conn:  # the recording is not kept: bytes purged, row soft-deleted
-            await conn.execute(update(media).where(media.c.id == media_id).values(deleted_at=rt.clock()))
-        await rt.blobs.delete(key)
+    finally:  # the recording is not kept, whatever the outcome (a timeout, the client gone): jobs/recordings.py
+        await recordings.discard(rt, media_id, key)
 
 
 async def _wait_processed(rt: Any, media_id: str) -> Any:
@@ -135,7 +137,7 @@ async def _wait_processed(rt: Any, media_id: str) -> Any:
         await asyncio.sleep(0.5)
 
 
-@router.get("/{analysis_id}")
+@router.get("/{analysis_id}", responses=oa.responses(schemas.PsychometricsResult, *oa.NOT_FOUND))
 async def get(analysis_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import JSONResponse
 
-from conduit_server.api import validation
+from conduit_server.api import openapi as oa
+from conduit_server.api import report_schemas, schemas, validation
 from conduit_server.api.deps import json_body, principal, request_id, runtime
 from conduit_server.api.idempotency import json_digest, resolve_key, run_idempotent
 from conduit_server.domain import jobs as J
@@ -24,7 +25,8 @@ from conduit_server.store.tables import entities, reports
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 
-@router.post("/jobs")
+@router.post("/jobs", responses=oa.responses(schemas.JobReceipt, *oa.JSON_BODY, *oa.IDEMPOTENT),
+             openapi_extra=oa.body(report_schemas.ReportJobCreate, oa.IDEMPOTENCY_KEY))
 async def create_report_job(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     body = await json_body(request, max_bytes=rt.settings.max_json_bytes)
@@ -42,6 +44,7 @@ async def create_report_job(request: Request, who: Principal = Depends(principal
             row = await submit(
                 conn, workspace_id=who.workspace_id, job_type=J.REPORT_JOB, request=req, now=now, media_id=media.id,
                 webhook=req["webhook"], label=req["label"], request_id=request_id(request),
+                max_queued=rt.settings.max_queued_jobs,
             )
         return JSONResponse(receipt(row))
 
@@ -57,7 +60,8 @@ async def _report_body(conn: Any, row: Any) -> dict[str, Any]:
     return report_json(row, label, exists)
 
 
-@router.get("/by-job/{job_id}")
+@router.get("/by-job/{job_id}", responses=oa.responses(report_schemas.Report | None, *oa.NOT_FOUND,
+                                                         description="The report, or null while the job has none"))
 async def report_by_job(job_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -78,13 +82,13 @@ async def _owned_report(conn: Any, report_id: str, who: Principal) -> Any:
     return row
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id}", responses=oa.responses(report_schemas.Report, *oa.NOT_FOUND))
 async def get_report(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     async with runtime(request).engine.connect() as conn:
         return JSONResponse(await _report_body(conn, await _owned_report(conn, report_id, who)))
 
 
-@router.get("/{report_id}/evidence")
+@router.get("/{report_id}/evidence", responses=oa.responses(report_schemas.ReportEvidence, *oa.NOT_FOUND))
 async def get_evidence(report_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     async with runtime(request).engine.connect() as conn:
         return JSONResponse((await _owned_report(conn, report_id, who)).evidence)

@@ -15,6 +15,7 @@ from conduit_server.webhooks.validate import validate_webhook_config
 TEMPLATES = ("general_report", "sales_playbook")
 LANGUAGES = ("en", "es", "pt")
 TEMPLATE_PARAM_STRINGS = ("roleTitle", "roleDescription", "companyCulture")
+MAX_MATCHING_GROUP = 50  # group members of one matching: each is a behavior map to compare and a report section
 
 
 class Issues:
@@ -164,6 +165,8 @@ def matching_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, A
     group: list[dict[str, Any] | None] = []
     if not isinstance(group_raw, list) or not group_raw:
         issues.add("group", "must be a non-empty array of subjects")
+    elif len(group_raw) > MAX_MATCHING_GROUP:
+        issues.add("group", f"must have at most {MAX_MATCHING_GROUP} subjects")
     else:
         group = [_subject(item, f"group.{i}", issues) for i, item in enumerate(group_raw)]
     hook = webhook(body, issues, policy)

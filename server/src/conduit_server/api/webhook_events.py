@@ -8,10 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
+from conduit_server.api import openapi as oa
+from conduit_server.api import schemas
 from conduit_server.api.deps import principal, query_limit, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound
+from conduit_server.domain.redact import redact_url
 from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
@@ -24,7 +27,7 @@ def event_record(row: Any) -> dict[str, Any]:
         "id": row.id,
         "type": row.type,
         "jobId": row.job_id,
-        "url": row.url,
+        "url": redact_url(row.url),  # the receiver is shown, its credentials never
         "status": row.status,
         "attemptCount": row.attempt_count,
         "createdAt": iso(row.created_at),
@@ -34,7 +37,8 @@ def event_record(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", responses=oa.responses(schemas.WebhookEventList, *oa.AUTHENTICATED, 422),
+            openapi_extra=oa.EVENT_LIST_QUERY)
 async def list_events(request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     q = request.query_params
@@ -46,7 +50,7 @@ async def list_events(request: Request, who: Principal = Depends(principal)) -> 
                          "nextCursor": page.next_cursor})
 
 
-@router.get("/{event_id}/attempts")
+@router.get("/{event_id}/attempts", responses=oa.responses(schemas.DeliveryAttempts, *oa.NOT_FOUND))
 async def list_attempts(event_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
@@ -60,7 +64,8 @@ async def list_attempts(event_id: str, request: Request, who: Principal = Depend
     ]})
 
 
-@router.post("/{event_id}/redeliver")
+@router.post("/{event_id}/redeliver", responses=oa.responses(schemas.WebhookEventRecord, *oa.NOT_FOUND, *oa.IDEMPOTENT),
+             openapi_extra=oa.parameters(oa.IDEMPOTENCY_KEY))
 async def redeliver(event_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
 

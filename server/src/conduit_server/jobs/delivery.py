@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def policy_for(rt: Runtime) -> AddressPolicy:
-    return AddressPolicy(allow=rt.settings.webhook_allow_networks, allow_loopback=rt.settings.webhook_allow_loopback)
+    return AddressPolicy(allow=rt.settings.webhook_allow_networks, allow_loopback=rt.settings.allows_loopback_webhooks)
 
 
 async def deliver(rt: Runtime, event_id: str, *, scheduled: bool, rng: random.Random | None = None) -> str:

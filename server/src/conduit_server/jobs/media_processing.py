@@ -62,7 +62,7 @@ async def _set_status(rt: Runtime, media_id: str, **values: Any) -> None:
 
 async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: Callable[[], bool] | None) -> None:
     await _set_status(rt, row.id, processing_status="PROCESSING")
-    with tempfile.TemporaryDirectory(prefix="conduit-media-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="media-", dir=rt.scratch.dir()) as tmp:  # swept if we die
         path = Path(tmp) / "media"
         try:
             await rt.blobs.get_to_file(row.storage_key, path)

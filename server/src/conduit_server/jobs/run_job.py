@@ -24,7 +24,7 @@ from conduit_server.jobs import behavior
 from conduit_server.jobs.lifecycle import terminate
 from conduit_server.jobs.media_processing import ensure_processed, entity_threshold
 from conduit_server.jobs.progress import JobProgress, advance, cancel_watch
-from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_PROCESS_MEDIA, defer
+from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.pipeline.entities import entity_similarity
 from conduit_server.pipeline.target import parse_target_selector, select_target
 from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
@@ -106,7 +106,7 @@ async def _resolve(rt: Runtime, job: Any, media_id: str, selector_wire: dict[str
         row = await ensure_processed(rt, media_id, hook=hook, should_abort=cancel_flag.is_set)
     except Aborted:
         async with rt.engine.begin() as conn:  # someone still wants this media processed
-            await defer(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, queue=ANALYSIS_QUEUE)
+            await defer_analysis(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, workspace_id=job.workspace_id)
         raise
     if row is None or row.deleted_at is not None:
         raise JobFailure("media_deleted")

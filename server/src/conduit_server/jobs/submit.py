@@ -8,9 +8,12 @@ from typing import Any
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conduit_server.domain.errors import ApiError
 from conduit_server.domain.ids import new_id
-from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_RUN_JOB, defer
+from conduit_server.jobs.queue import TASK_RUN_JOB, QueueFull, defer_analysis
 from conduit_server.store import jobs as job_store
+
+QUEUE_FULL_RETRY_AFTER_SECONDS = 10
 
 
 async def submit(
@@ -24,18 +27,26 @@ async def submit(
     webhook: dict[str, Any] | None = None,
     label: str | None = None,
     request_id: str | None = None,
+    max_queued: int | None = None,
 ) -> Row[Any]:
+    """Create the job; 429 `rate_limited` when the workspace already has `max_queued` jobs waiting (issue 10)."""
     job_id = new_id("job_")
-    row = await job_store.insert(
+    # in the workspace's fair turn, above the upload's own processing task: a job waiting on unprocessed media
+    # processes it itself, so its stages (transcoding, extracting) and progress show the work
+    try:
+        await defer_analysis(conn, TASK_RUN_JOB, {"job_id": job_id}, workspace_id=workspace_id,
+                             max_queued_jobs=max_queued)
+    except QueueFull as exc:
+        raise ApiError(
+            f"This workspace already has {exc.limit} jobs queued; retry once some have started", code="rate_limited",
+            status=429, headers={"Retry-After": str(QUEUE_FULL_RETRY_AFTER_SECONDS)},
+        ) from None
+    return await job_store.insert(
         conn,
         {"id": job_id, "workspace_id": workspace_id, "type": job_type, "request": request, "media_id": media_id,
          "webhook": webhook, "label": label, "request_id": request_id},
         now,
     )
-    # above the upload's own processing task: a job waiting on unprocessed media processes it itself, so its
-    # stages (transcoding, extracting) and progress show the work
-    await defer(conn, TASK_RUN_JOB, {"job_id": job_id}, queue=ANALYSIS_QUEUE, priority=10)
-    return row
 
 
 def receipt(row: Row[Any]) -> dict[str, Any]:

@@ -17,12 +17,15 @@ from datetime import timedelta
 import procrastinate
 from sqlalchemy import and_, delete, or_, select, update
 
+from conduit_server.jobs import recordings
 from conduit_server.jobs.delivery import deliver
 from conduit_server.jobs.media_processing import ensure_processed
 from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_DELIVER, TASK_PROCESS_MEDIA, TASK_RUN_JOB, WEBHOOK_QUEUE
 from conduit_server.jobs.run_job import run_job
 from conduit_server.runtime import Runtime
+from conduit_server.store import erasure, retention
 from conduit_server.store.db import libpq_url
+from conduit_server.store.orphans import sweep_orphan_blobs
 from conduit_server.store.tables import media, psychometrics
 
 log = logging.getLogger(__name__)
@@ -37,11 +40,11 @@ def build_app(rt: Runtime) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(rt.database_url)))
 
     @app.task(name=TASK_PROCESS_MEDIA, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
-    async def process_media(media_id: str) -> None:
+    async def process_media(media_id: str, workspace_id: str | None = None) -> None:  # workspace: queue turns only
         await ensure_processed(rt, media_id)
 
     @app.task(name=TASK_RUN_JOB, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
-    async def run(job_id: str) -> None:
+    async def run(job_id: str, workspace_id: str | None = None) -> None:
         await run_job(rt, job_id)
 
     @app.task(name=TASK_DELIVER, queue=WEBHOOK_QUEUE, retry=TRANSIENT_RETRY)
@@ -87,13 +90,32 @@ async def expire_and_purge(rt: Runtime) -> None:
             await rt.blobs.delete(row.storage_key)
         async with rt.engine.begin() as conn:
             await conn.execute(update(media).where(media.c.id == row.id).values(purged_at=now, analysis=None))
+            await erasure.drop_sample_quotes(conn, row.id)  # the transcript goes, quotes of it in samples too
+
+
+async def sweep_retention(rt: Runtime) -> retention.Swept:
+    """Retention of bookkeeping rows (docs/data.md): expired idempotency keys, old job events, webhook log."""
+    swept = await retention.sweep(rt.engine, rt.clock(), job_events_days=rt.settings.job_events_retention_days,
+                                  webhook_log_days=rt.settings.webhook_log_retention_days)
+    if any((swept.idempotency_keys, swept.job_events, swept.webhook_events, swept.webhook_attempts)):
+        log.info("retention: removed %s", swept)
+    return swept
 
 
 async def maintenance_loop(rt: Runtime, app: procrastinate.App, interval: float = 5.0) -> None:
+    try:
+        await sweep_orphan_blobs(rt)  # once per start: bytes of uploads that died before their row
+    except Exception:
+        log.exception("orphan blob sweep failed")
+    next_sweep = time.monotonic()  # the first pass sweeps; then every retention_sweep_seconds
     while True:
         try:
             await recover_stalled(app, rt.settings.stalled_after_seconds)
             await expire_and_purge(rt)
+            if time.monotonic() >= next_sweep:
+                await sweep_retention(rt)
+                await recordings.sweep_abandoned(rt)  # psychometrics recordings whose request died
+                next_sweep = time.monotonic() + rt.settings.retention_sweep_seconds
         except Exception:
             log.exception("maintenance pass failed")
         await asyncio.sleep(interval)

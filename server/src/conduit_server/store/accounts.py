@@ -28,6 +28,20 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What an operator may see of a key: never the key itself (only its hash is stored) or the webhook secret."""
+
+    id: str
+    prefix: str
+    workspace_id: str
+    workspace_name: str
+    workspace_disabled: bool
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedKey:
     workspace_id: str
     api_key_id: str
@@ -125,6 +139,32 @@ async def ensure_bootstrap_key(engine: AsyncEngine, now: datetime, key: str, sec
             await conn.execute(
                 update(workspaces).where(workspaces.c.name == DEFAULT_WORKSPACE_NAME).values(webhook_secret=secret)
             )
+
+
+async def list_keys(engine: AsyncEngine, workspace_id: str | None = None) -> list[KeyInfo]:
+    """Every key (of one workspace, if given), oldest first."""
+    query = (
+        select(api_keys.c.id, api_keys.c.prefix, api_keys.c.workspace_id, workspaces.c.name, workspaces.c.disabled,
+               api_keys.c.label, api_keys.c.created_at, api_keys.c.revoked_at)
+        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    if workspace_id is not None:
+        query = query.where(api_keys.c.workspace_id == workspace_id)
+    async with engine.connect() as conn:
+        rows = await conn.execute(query)
+        return [KeyInfo(r.id, r.prefix, r.workspace_id, r.name, bool(r.disabled), r.label, r.created_at,
+                        r.revoked_at) for r in rows]
+
+
+async def set_workspace_disabled(engine: AsyncEngine, workspace_id: str, disabled: bool) -> bool:
+    """Disable (every key of it is refused) or re-enable a workspace; False if there is no such workspace."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(workspaces).where(workspaces.c.id == workspace_id).values(disabled=disabled)
+            .returning(workspaces.c.id)
+        )
+        return result.first() is not None
 
 
 async def revoke_key(engine: AsyncEngine, now: datetime, key_id: str) -> bool:

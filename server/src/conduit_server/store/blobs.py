@@ -9,12 +9,18 @@ as S3 multipart uploads (obstore does this above its chunk size), streamed from 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import obstore
 from obstore.store import LocalStore, MemoryStore, S3Store, from_url
+
+from conduit_server.domain.redact import redact_url
+from conduit_server.store.fsmodes import make_private, private_dir
 
 MULTIPART_CHUNK_BYTES = 5 * 1024 * 1024  # S3's minimum part size; larger files go up as multipart uploads
 
@@ -53,16 +59,17 @@ def s3_store(url: str, options: dict[str, str] | None = None) -> Any:
 class BlobStore:
     """Put, fetch and delete media objects by key. All methods are async (I/O runs off the event loop)."""
 
-    def __init__(self, store: Any, *, description: str) -> None:
+    def __init__(self, store: Any, *, description: str, local_root: Path | None = None) -> None:
         self._store = store
-        self.description = description
+        self._local_root = local_root  # a folder on this machine: recordings in it are made private (fsmodes)
+        self.description = redact_url(description)  # for people to read: never with credentials
 
     @classmethod
     def from_settings(cls, storage_url: str | None, data_dir: Path, options: dict[str, str] | None = None) -> BlobStore:
         if storage_url is None or storage_url.startswith("file://"):
             root = Path(storage_url[len("file://") :]) if storage_url else data_dir / "media"
-            root.mkdir(parents=True, exist_ok=True)
-            return cls(LocalStore(prefix=root.resolve()), description=f"file://{root.resolve()}")
+            root = private_dir(root).resolve()
+            return cls(LocalStore(prefix=root), description=f"file://{root}", local_root=root)
         if storage_url == "memory://":
             return cls(MemoryStore(), description="memory://")
         if storage_url.startswith(("s3://", "s3a://")):
@@ -72,6 +79,8 @@ class BlobStore:
     async def put_file(self, key: str, path: Path) -> None:
         # multipart (streamed from the file, parts in parallel) whenever the file is larger than one chunk
         await obstore.put_async(self._store, key, path, chunk_size=MULTIPART_CHUNK_BYTES)
+        if self._local_root is not None:
+            make_private(self._local_root, key)
 
     async def get_to_file(self, key: str, path: Path) -> None:
         result = await obstore.get_async(self._store, key)
@@ -91,6 +100,13 @@ class BlobStore:
         except FileNotFoundError:
             return False
         return True
+
+    async def list_batches(self, chunk_size: int = 1000) -> AsyncIterator[list[tuple[str, datetime]]]:
+        """Every object as (key, last modified), one page at a time: a store of any size is never listed whole.
+        The page fetches run in a thread (obstore's async listing aborts the process when a loop closes on it)."""
+        pages = iter(obstore.list(self._store, chunk_size=chunk_size))
+        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+            yield [(meta["path"], meta["last_modified"]) for meta in page]
 
 
 def copy_file(src: Path, dst: Path) -> None:

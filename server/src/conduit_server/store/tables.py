@@ -256,5 +256,5 @@ idempotency_keys = Table(
     Column("status_code", Integer),
     Column("body", LargeBinary),
     Column("created_at", TS, nullable=False),
-    Column("expires_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),  # in_progress: the claim's lease (renewed while it runs); done: +24 h
 )
