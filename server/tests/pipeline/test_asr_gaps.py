@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from conduit_server.pipeline.asr_gaps import recover_skipped_speech, untranscribed_speech, words_in_speech
+from conduit_server.pipeline.asr_gaps import (
+    MAX_CLIP_S,
+    PAD_S,
+    recover_skipped_speech,
+    untranscribed_speech,
+    words_in_speech,
+)
 from conduit_server.pipeline.types import Word
 from conduit_server.pipeline.vad import SpeechRegion
 
@@ -44,3 +50,15 @@ def test_words_where_nobody_speaks_are_dropped() -> None:
     words = [Word(0.5, 0.9, "edge"), Word(1.5, 2.0, "in"), Word(5.0, 5.5, "invented"), Word(9.0, 9.8, "near"),
              Word(12.2, 12.5, "tail"), Word(20.0, 21.0, "thanks")]
     assert [w.text for w in words_in_speech(words, regions)] == ["edge", "in", "near", "tail"]
+
+
+def test_a_long_skipped_span_is_transcribed_in_bounded_clips() -> None:
+    audio = np.zeros(16000 * 600, np.float32)  # 10 min the detector called speech and Whisper gave no word
+    calls: list[int] = []
+
+    def transcribe(clip: np.ndarray) -> list[Word]:
+        calls.append(len(clip))
+        return []
+
+    recover_skipped_speech(audio, [SpeechRegion(0.0, 600.0)], (), transcribe)
+    assert len(calls) == 5 and max(calls) <= (MAX_CLIP_S + 2 * PAD_S) * 16000

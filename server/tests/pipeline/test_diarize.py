@@ -90,3 +90,20 @@ def test_segments_follow_labels() -> None:
     segs = segments_from_labels(regions, wins, np.array([0, 1]))
     assert [s.speaker for s in segs] == [0, 1]
     assert segs[0].start == 0.0 and abs(segs[0].end - 1.5) < 0.02 and abs(segs[1].end - 3.0) < 1e-6
+
+
+def test_a_long_region_is_labelled_in_bounded_memory() -> None:
+    # 10 min without a pause the detector keeps (music taken for speech, a monologue): 60,000 frames and 1,200
+    # windows; a frames x windows distance matrix would take 576 MB here and 20 GB for an hour
+    import tracemalloc
+
+    regions = [SpeechRegion(0.0, 600.0)]
+    wins = speech_windows(regions)
+    labels = (np.arange(len(wins)) // 120) % 2  # a turn change every minute
+    tracemalloc.start()
+    segs = segments_from_labels(regions, wins, labels)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2**20, peak
+    assert [s.speaker for s in segs] == [0, 1] * 5
+    assert all(abs(s.start - 60 * i) < 0.3 for i, s in enumerate(segs))

@@ -9,16 +9,19 @@ window, or the last turn of a file): the words are missing, so the speaker loses
 real voices: a 5 s final turn of a LibriSpeech conversation vanished, costing 8 % of the frame accuracy. Detected
 speech of at least `MIN_GAP_S` that no word comes near is transcribed again as a short clip; its words are kept
 only when Whisper is confident in them on average, so noise the VAD took for speech does not turn into invented
-text.
+text. A span longer than `MAX_CLIP_S` (a long stretch of noise the detector took for speech) is transcribed in
+parts of at most that, so memory stays bounded however long it is.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from conduit_server.pipeline.pcm import Samples
 from conduit_server.pipeline.types import Word
 from conduit_server.pipeline.vad import SAMPLE_RATE, SpeechRegion
 
@@ -26,6 +29,7 @@ MIN_GAP_S = 1.0  # shorter uncovered speech is breath, laughter or a word Whispe
 SLACK_S = 0.3  # a word covers this much around itself (Whisper's word edges are loose)
 PAD_S = 5.0  # context around a re-transcribed clip (Whisper decodes 30 s windows: context costs nothing)
 MIN_MEAN_PROBABILITY = 0.6
+MAX_CLIP_S = 120.0
 
 __all__ = ["recover_skipped_speech", "untranscribed_speech", "words_in_speech"]
 
@@ -51,11 +55,11 @@ def untranscribed_speech(regions: Sequence[SpeechRegion], words: Sequence[Word],
     return out
 
 
-def recover_skipped_speech(audio: np.ndarray, regions: Sequence[SpeechRegion], words: Sequence[Word],
+def recover_skipped_speech(audio: Samples, regions: Sequence[SpeechRegion], words: Sequence[Word],
                            transcribe: Callable[[np.ndarray], Sequence[Word]]) -> tuple[Word, ...]:
     """`words` plus the confident words of every untranscribed speech span, transcribed on its own; sorted."""
     found: list[Word] = []
-    for start, end in untranscribed_speech(regions, words):
+    for start, end in _bounded(untranscribed_speech(regions, words)):
         a = max(0, int((start - PAD_S) * SAMPLE_RATE))
         b = min(len(audio), int((end + PAD_S) * SAMPLE_RATE))
         offset = a / SAMPLE_RATE
@@ -64,6 +68,15 @@ def recover_skipped_speech(audio: np.ndarray, regions: Sequence[SpeechRegion], w
         if inside and float(np.mean([w.probability for w in inside])) >= MIN_MEAN_PROBABILITY:
             found.extend(inside)
     return tuple(sorted([*words, *found], key=lambda w: (w.start, w.end)))
+
+
+def _bounded(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for start, end in spans:
+        parts = max(1, math.ceil((end - start) / MAX_CLIP_S))
+        step = (end - start) / parts
+        out.extend((start + k * step, end if k == parts - 1 else start + (k + 1) * step) for k in range(parts))
+    return out
 
 
 def words_in_speech(words: Sequence[Word], regions: Sequence[SpeechRegion]) -> tuple[Word, ...]:

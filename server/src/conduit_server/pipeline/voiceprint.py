@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from conduit_server.pipeline.pcm import Samples
+
 __all__ = ["Embedder", "cosine"]
 
 
@@ -24,8 +26,9 @@ class Embedder(Protocol):
         """One L2-normalised embedding of a whole (single-speaker) clip."""
         ...
 
-    def embed_windows(self, audio: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
-        """(len(windows), dim) L2-normalised embeddings of the (start, end) second spans of `audio`."""
+    def embed_windows(self, audio: Samples, windows: list[tuple[float, float]]) -> np.ndarray:
+        """(len(windows), dim) L2-normalised embeddings of the (start, end) second spans of `audio`, read by
+        slices (it may be a `PcmFile` of a 4 h recording)."""
         ...
 
 
