@@ -55,7 +55,7 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/bin/ruff check sdk server scripts bench
-	$(VENV)/bin/mypy --strict sdk/src/conduit
+	$(VENV)/bin/mypy --strict sdk/src/conduit server/src/conduit_server
 
 openapi: setup
 	$(PY) server/scripts/gen_openapi.py

@@ -27,7 +27,7 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         overrides["host"] = args.host
     if getattr(args, "port", None):
         overrides["port"] = args.port
-    return Settings.from_env(**overrides)
+    return Settings.from_env(None, **overrides)
 
 
 async def _serve(settings: Settings, log_level: str) -> None:

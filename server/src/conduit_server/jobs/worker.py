@@ -147,37 +147,22 @@ async def run_workers(
     rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE)
 ) -> None:
     """Run the requested workers (and the maintenance loop) until cancelled."""
-    common = {
-        "install_signal_handlers": False,
-        "update_heartbeat_interval": rt.settings.heartbeat_seconds,
-        "stalled_worker_timeout": rt.settings.stalled_after_seconds,
-        "delete_jobs": "successful",
-        "shutdown_graceful_timeout": 5.0,
-    }
+    def run(queue: str, concurrency: int) -> Callable[[], Awaitable[None]]:
+        return lambda: app.run_worker_async(
+            queues=[queue], concurrency=concurrency, name=queue,
+            install_signal_handlers=False,
+            update_heartbeat_interval=rt.settings.heartbeat_seconds,
+            stalled_worker_timeout=rt.settings.stalled_after_seconds,
+            delete_jobs="successful",
+            shutdown_graceful_timeout=5.0,
+        )
+
     tasks = []
     queues = list(queues)
-    if ANALYSIS_QUEUE in queues:
-        tasks.append(
-            asyncio.create_task(
-                _supervised(
-                    "analysis",
-                    lambda: app.run_worker_async(
-                        queues=[ANALYSIS_QUEUE], concurrency=rt.settings.analysis_concurrency, name="analysis", **common
-                    ),
-                )
-            )
-        )
-    if WEBHOOK_QUEUE in queues:
-        tasks.append(
-            asyncio.create_task(
-                _supervised(
-                    "webhooks",
-                    lambda: app.run_worker_async(
-                        queues=[WEBHOOK_QUEUE], concurrency=rt.settings.webhook_concurrency, name="webhooks", **common
-                    ),
-                )
-            )
-        )
+    concurrency = {ANALYSIS_QUEUE: rt.settings.analysis_concurrency, WEBHOOK_QUEUE: rt.settings.webhook_concurrency}
+    for queue in (ANALYSIS_QUEUE, WEBHOOK_QUEUE):
+        if queue in queues:
+            tasks.append(asyncio.create_task(_supervised(queue, run(queue, concurrency[queue]))))
     tasks.append(asyncio.create_task(maintenance_loop(rt, app)))
     try:
         await asyncio.gather(*tasks)

@@ -57,7 +57,8 @@ class CamPlusPlusEmbedder:
     def run_features(self, feats: np.ndarray) -> np.ndarray:
         """(batch, frames, 80) normalised fbank -> (batch, 192) L2-normalised embeddings."""
         out: np.ndarray = self._session.run(["embedding"], {"fbank": np.ascontiguousarray(feats, dtype=np.float32)})[0]
-        return (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
+        unit: np.ndarray = (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
+        return unit
 
     @staticmethod
     def _features(audio: np.ndarray) -> np.ndarray:
@@ -66,10 +67,12 @@ class CamPlusPlusEmbedder:
             feat = np.zeros((1, 80), np.float32)
         if feat.shape[0] < _MIN_FRAMES:
             feat = np.resize(feat, (_MIN_FRAMES, feat.shape[1]))
-        return feat - feat.mean(axis=0, keepdims=True)
+        centred: np.ndarray = feat - feat.mean(axis=0, keepdims=True)
+        return centred
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
-        return self.run_features(self._features(audio)[None])[0]
+        vector: np.ndarray = self.run_features(self._features(audio)[None])[0]
+        return vector
 
     def embed_windows(self, audio: Samples, windows: list[tuple[float, float]]) -> np.ndarray:
         """Windows of one length share a batch; features are computed per window, so memory stays bounded."""

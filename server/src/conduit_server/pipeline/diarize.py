@@ -99,7 +99,8 @@ def speech_windows(regions: list[SpeechRegion], *, length: float = 1.0, hop: flo
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
+    unit: np.ndarray = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
+    return unit
 
 
 def _centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:

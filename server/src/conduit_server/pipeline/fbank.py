@@ -45,7 +45,8 @@ def _mel_banks(n_mels: int = 80, sample_rate: int = 16000, low_hz: float = 20.0)
     left, centre, right = centres[None, :-2], centres[None, 1:-1], centres[None, 2:]
     up = (bins - left) / (centre - left)
     down = (right - bins) / (right - centre)
-    return np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
+    weights: np.ndarray = np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
+    return weights
 
 
 def fbank(audio: np.ndarray, *, n_mels: int = 80, chunk_frames: int = 4096) -> np.ndarray:

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import obstore
 from obstore.store import LocalStore, MemoryStore, S3Store, from_url
@@ -53,7 +53,8 @@ def s3_store(url: str, options: dict[str, str] | None = None) -> Any:
         value = _option_value(raw) if name not in {"endpoint", "access_key_id", "secret_access_key",
                                                      "session_token", "region"} else raw
         (client if name in _CLIENT_KEYS else config)[name] = value
-    return S3Store.from_url(url, config=config or None, client_options=client)
+    # obstore types these as TypedDicts; the keys were mapped from Conduit's names above
+    return S3Store.from_url(url, config=cast(Any, config or None), client_options=cast(Any, client))
 
 
 class BlobStore:
@@ -74,7 +75,7 @@ class BlobStore:
             return cls(MemoryStore(), description="memory://")
         if storage_url.startswith(("s3://", "s3a://")):
             return cls(s3_store(storage_url, options), description=storage_url)
-        return cls(from_url(storage_url, **(options or {})), description=storage_url)
+        return cls(cast(Any, from_url)(storage_url, **(options or {})), description=storage_url)
 
     async def put_file(self, key: str, path: Path) -> None:
         # multipart (streamed from the file, parts in parallel) whenever the file is larger than one chunk
