@@ -129,7 +129,7 @@ def _config(resources: dict[str, list[str]], path: Path) -> Path:
 def run_schemathesis(server: ServerProcess, report_dir: Path, *, max_examples: int, seed: int | None = None,
                      workers: int = 1, timeout_s: float = 1800.0, extra: tuple[str, ...] = ()) -> FuzzRun:
     """Run the schemathesis CLI from this interpreter's environment against `server`, in `report_dir` (where it
-    keeps its replay store); both auth headers carry the same key (differing ones are a 401 by contract)."""
+    keeps its replay store); both auth headers carry the same key (differing ones are a 401, docs/api.md §1)."""
     cli = Path(sys.executable).parent / "schemathesis"
     report_path = report_dir / "schemathesis.json"
     config = _config(seed_resources(server), report_dir / "schemathesis.toml")

@@ -74,7 +74,7 @@ async def test_workspaces_and_key_listing(tmp_path: Path, database_url: str, cli
     disabled = await _admin(tmp_path, database_url, "workspace", "disable", workspace_id)
     assert (disabled.returncode, disabled.stdout.strip()) == (0, "disabled")
     refused = await client.get("/v1/files", headers=auth)
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # contract 7.2
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # docs/api.md §7.2
     assert (await listed())[0][3] == "acme (disabled)"
     assert (await _admin(tmp_path, database_url, "workspace", "enable", workspace_id)).returncode == 0
     assert (await client.get("/v1/files", headers=auth)).status_code == 200

@@ -43,7 +43,7 @@ class Settings:
     asr_model: Path | None = None  # a CTranslate2 Whisper model directory; None: the bundled Whisper base
     asr_beam_size: int = 1  # 1 = greedy decoding (the measured default); 5 for slightly better accuracy, 1.4x slower
     asr_filler_prompt: bool = True  # prompt Whisper so "um"/"uh" get transcribed (docs/metrics.md, filled pauses)
-    # limits (contract 16(e), 10)
+    # limits (docs/api.md §16(e), §10)
     max_upload_bytes: int = 2 * 1024**3
     max_media_seconds: float = 4 * 3600.0
     min_speech_seconds: float = 10.0
@@ -56,7 +56,7 @@ class Settings:
     webhook_log_retention_days: float = 30.0  # delivered/failed webhook events and their attempts
     retention_sweep_seconds: float = 3600.0
     entity_threshold: float | None = None  # None: the pipeline's documented default
-    # rate limits (16(g))
+    # rate limits (docs/api.md §16(g))
     rate_limit_per_minute: int = 600
     # abuse limits (issue 10): per API key / workspace quotas answer 429 `rate_limited`
     max_concurrent_uploads: int = 4  # uploads in flight per API key
@@ -74,7 +74,7 @@ class Settings:
     webhook_concurrency: int = 8
     stalled_after_seconds: float = 15.0
     heartbeat_seconds: float = 5.0
-    # webhooks (16(a), 16(h))
+    # webhooks (docs/api.md §16(a), §16(h))
     webhook_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_SCHEDULE
     webhook_timeout_seconds: float = 15.0
     webhook_allow_loopback: bool | None = None  # None: only an embedded server bound to loopback allows it

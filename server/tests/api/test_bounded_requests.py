@@ -1,5 +1,5 @@
 """Requests built to hurt the server (issue 10): hostile text, oversized or padded forms, huge matching groups.
-Each one is a 4xx in the contract envelope, costs a bounded amount of work and leaves nothing half stored."""
+Each one is a 4xx in the envelope of docs/api.md §7.1, costs a bounded amount of work and leaves nothing half stored."""
 
 from __future__ import annotations
 

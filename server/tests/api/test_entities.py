@@ -1,4 +1,4 @@
-"""/v1/entities (contract 3.2, 11) over rows written directly: list and paging, get, label PATCH rules."""
+"""/v1/entities (docs/api.md §3.2, §11) over rows written directly: list and paging, get, label PATCH rules."""
 
 from __future__ import annotations
 

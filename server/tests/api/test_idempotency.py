@@ -1,4 +1,4 @@
-"""Idempotency-Key (contract 1, 8, 16(d)): replay, reuse with another request, body keys, scoping per route."""
+"""Idempotency-Key (docs/api.md §1, §8, §16(d)): replay, reuse with another request, body keys, scoping per route."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /v1/jobs/{jobId}/stream (contract 5): headers, frame format, Last-Event-ID replay, timeouts, errors."""
+"""GET /v1/jobs/{jobId}/stream (docs/api.md §5): headers, frame format, Last-Event-ID replay, timeouts, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /v1/matching/jobs (contract 3.5) without workers: receipt, validation, unknown refs, by-job."""
+"""POST /v1/matching/jobs (docs/api.md §3.5) without workers: receipt, validation, unknown refs, by-job."""
 
 from __future__ import annotations
 

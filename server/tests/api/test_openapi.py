@@ -88,7 +88,7 @@ def test_every_operation_declares_typed_responses_and_request_bodies() -> None:
 
 
 def test_optional_keys_are_not_nullable_and_nullable_keys_are_required() -> None:
-    """Contract: a `?` key is omitted, never null; a `|null` key is always sent. Job.progress is optional,
+    """docs/api.md: a `?` key is omitted, never null; a `|null` key is always sent. Job.progress is optional,
     File.deletedAt is nullable, Report is strict."""
     schemas = json.loads(_generator().render())["components"]["schemas"]
     job, file, report = schemas["Job"], schemas["File"], schemas["Report"]

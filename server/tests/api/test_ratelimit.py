@@ -1,4 +1,4 @@
-"""Rate limits (contract 9, 16(g)): per-key token buckets, 429 with Retry-After, ping never limited."""
+"""Rate limits (docs/api.md §9, §16(g)): per-key token buckets, 429 with Retry-After, ping never limited."""
 
 from __future__ import annotations
 

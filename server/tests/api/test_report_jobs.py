@@ -145,7 +145,7 @@ async def test_valid_variants_are_accepted(client: httpx.AsyncClient, auth, medi
         report_body(media_id, target={"strategy": "speaker_index", "speaker_index": 0}),
         report_body(media_id, target={"strategy": "entity_id", "entity_id": "ent_whatever"}),
         report_body(media_id, unknownTopLevel={"ignored": True}),
-        # host names are checked after DNS resolution at each delivery (contract 16(h))
+        # host names are checked after DNS resolution at each delivery (docs/api.md §16(h))
         report_body(media_id, webhook={"url": "http://hooks.example.invalid/hook", "headers": {"x-tenant-id": "t1"}}),
     ]
     for body in bodies:

@@ -1,4 +1,4 @@
-"""Bad uploads: each is one contract error and stores nothing (no row, no blob, no temp file)."""
+"""Bad uploads: each is one error of docs/api.md §7 and stores nothing (no row, no blob, no temp file)."""
 
 from __future__ import annotations
 

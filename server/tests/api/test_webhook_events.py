@@ -1,4 +1,4 @@
-"""/v1/webhooks/events (ext, contract 6.4): records by job, attempts, redelivery, over rows written directly."""
+"""/v1/webhooks/events (ext, docs/api.md §6.4): records by job, attempts, redelivery, over rows written directly."""
 
 from __future__ import annotations
 

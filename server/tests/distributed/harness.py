@@ -33,7 +33,6 @@ class Delivery:
     event_id: str
     job_id: str
     type: str
-    attempt: str
     at: float
     wall: float = field(default_factory=time.time)  # epoch seconds, comparable with the database's timestamps
 
@@ -116,7 +115,7 @@ class SwitchReceiver:
             if status == 200:
                 payload = json.loads(body)
                 self.deliveries.append(Delivery(payload["id"], payload["data"]["jobId"], payload["type"],
-                                                headers.get("webhook-attempt", ""), time.monotonic()))
+                                                time.monotonic()))
             writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):

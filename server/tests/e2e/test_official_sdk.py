@@ -33,7 +33,7 @@ def _official_python() -> Path:
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(OFFICIAL_VENV)], check=True, timeout=120,
                        capture_output=True)
-        # the package declares Python >=3.12 but runs on 3.11 (contract: compatibility targets)
+        # the package declares Python >=3.12 but runs on 3.11 (docs/api.md, Compatibility)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--ignore-requires-python", OFFICIAL_PIN],
                        check=True, timeout=300, capture_output=True)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:

@@ -1,4 +1,4 @@
-"""/v2/psychometrics through the real pipeline: the contract's result shape, expiry lookup, validation, and the
+"""/v2/psychometrics through the real pipeline: the result shape of docs/api.md §3.6, expiry lookup, validation, and the
 upload staying out of /v1/files and entities."""
 
 from __future__ import annotations

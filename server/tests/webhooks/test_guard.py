@@ -1,4 +1,4 @@
-"""AddressPolicy and resolve_destination: the 16(h) ranges, embedded IPv4, allow-lists, resolution."""
+"""AddressPolicy and resolve_destination: the docs/api.md §16(h) ranges, embedded IPv4, allow-lists, resolution."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loopback webhook receivers (issue 10, contract 16(h)): allowed by default only for an embedded server bound to
+"""Loopback webhook receivers (issue 10, docs/api.md §16(h)): allowed by default only for an embedded server bound to
 loopback (the dev setup); a server on a public address or on a shared database refuses them unless the operator
 sets CONDUIT_WEBHOOK_ALLOW_LOOPBACK=true."""
 

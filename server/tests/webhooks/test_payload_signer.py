@@ -1,4 +1,4 @@
-"""Event payload (6.2) built and serialised once; outgoing headers and signature (6.3, 16(a))."""
+"""Event payload (docs/api.md §6.2) built and serialised once; outgoing headers and signature (§6.3, §16(a))."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_report_completed_matches_the_contract_example() -> None:
 def test_event_types_and_data(job_type: str, status: str, extra: dict, data: dict) -> None:
     event = build_webhook_event(job_id="job_1", job_type=job_type, status=status, terminal_at=TERMINAL, **extra)
     assert event.payload["data"] == data
-    assert list(json.loads(event.body)["data"]) == list(data)  # key order as in the contract table
+    assert list(json.loads(event.body)["data"]) == list(data)  # key order as in the table of docs/api.md §6.2
     assert event.type == event_type_for(job_type, status)
     assert re.fullmatch(r"evt_[0-9a-z]{24}", event.id)
 

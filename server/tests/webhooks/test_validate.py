@@ -1,4 +1,4 @@
-"""validate_webhook_config: the create body's ``webhook`` object (contract 6.1)."""
+"""validate_webhook_config: the create body's ``webhook`` object (docs/api.md §6.1)."""
 
 from __future__ import annotations
 

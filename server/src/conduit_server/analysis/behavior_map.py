@@ -38,7 +38,7 @@ class BehaviorMap:
         return assess_inputs(self.speech_seconds, recordings=self.sample_count)
 
     def payload(self) -> dict[str, Any]:
-        """The `behaviorMap` object of the contract's BehaviorMap extension (3.7)."""
+        """The `behaviorMap` object of the BehaviorMap extension (docs/api.md §3.7)."""
         return {
             "indicators": {k: {"normalized": v.normalized, "binned": v.binned} for k, v in self.indicators.items()},
             "traits": {k: {"normalized": v.normalized, "binned": v.binned} for k, v in self.traits.items()},

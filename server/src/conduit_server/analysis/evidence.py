@@ -1,4 +1,4 @@
-"""The measurement parts of the ReportEvidence payload (contract 3.7, camelCase)."""
+"""The measurement parts of the ReportEvidence payload (docs/api.md §3.7, camelCase)."""
 
 from __future__ import annotations
 

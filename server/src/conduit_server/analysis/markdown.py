@@ -1,4 +1,4 @@
-"""Markdown renderings of report and matching JSON (contract 13 and 14): same content, same order."""
+"""Markdown renderings of report and matching JSON (docs/api.md §13 and §14): same content, same order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Behavioral compatibility of a target with each group member (contract 3.5 / 14).
+"""Behavioral compatibility of a target with each group member (docs/api.md §3.5 / §14).
 
 score = 1 - mean over shared dimensions of |a - b|, minus 0.1 when both are assertive (>= 0.6: two people who
 steer compete for the floor). Verdict: >= 0.8 natural fit, >= 0.65 workable with care, else likely friction.

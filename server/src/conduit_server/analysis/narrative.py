@@ -1,6 +1,6 @@
 """Optional narrative renderer: an OpenAI-compatible LLM rewrites the prose of a deterministic report.
 
-Off by default (`CONDUIT_LLM_URL` unset). The deterministic report (contract 3.4/13) stays the source of truth:
+Off by default (`CONDUIT_LLM_URL` unset). The deterministic report (docs/api.md §3.4/§13) stays the source of truth:
 the model only sees that report's text, its claims and the measured indicator values (no transcript), and its
 reply is accepted only if it keeps the structure exactly (same sections, keys, kinds, order, titles, number of
 phrases and action items), validates as ReportJson, every number it writes appears in the deterministic text
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "openai"  # the API family this renderer calls (contract 13: meta.render.provider)
+PROVIDER = "openai"  # the API family this renderer calls (docs/api.md §13: meta.render.provider)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 

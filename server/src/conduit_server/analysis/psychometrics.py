@@ -42,7 +42,7 @@ def signal_of(speech_seconds: float) -> str:
 
 def quality(*, target_seconds: float, target_utterances: int, source_seconds: float, segment_count: int
             ) -> dict[str, Any]:
-    """The `quality` object of PsychometricsResult (3.6)."""
+    """The `quality` object of PsychometricsResult (docs/api.md §3.6)."""
     return {
         "segmentCount": segment_count,
         "signal": signal_of(target_seconds),

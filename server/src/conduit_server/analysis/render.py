@@ -1,7 +1,7 @@
 """Deterministic report renderer: behavior map + sample -> ReportJson (schemaVersion 2), markdown and claims.
 
 Only indicators present in both the map and this recording's sample are quoted, so every claim's keys exist in
-the report's evidence (contract 3.7). Spanish and Portuguese fall back to English (contract 3.4 allows it).
+the report's evidence (docs/api.md §3.7). Spanish and Portuguese fall back to English (docs/api.md §3.4 allows it).
 When the map's reliability (reliability.py) has reasons, the summary opens with a "Read with caution:" paragraph and
 `meta.prompt.labels` carries `reliability:<level>`: ReportJson is strict, so the structured assessment itself goes to
 the evidence payload (evidence.py), which allows extra keys.

@@ -1,4 +1,4 @@
-"""Strict validators for ReportJson (contract 3.4/13) and MatchingJson (3.5/14).
+"""Strict validators for ReportJson (docs/api.md §3.4/§13) and MatchingJson (§3.5/§14).
 
 They collect every violation and raise one `SchemaError` listing them all (paths like `sections[2].items[0]`).
 """

@@ -1,4 +1,4 @@
-"""Template data: section order and kinds (contract 13), what each paragraph talks about, and action rules."""
+"""Template data: section order and kinds (docs/api.md §13), what each paragraph talks about, and action rules."""
 
 from __future__ import annotations
 

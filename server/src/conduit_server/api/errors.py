@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP responses (contract 7)."""
+"""The one place where errors become HTTP responses (docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key handling (contract 8, 16(d)): scoped per workspace + method + route template, 24 h.
+"""Idempotency-Key handling (docs/api.md §8, §16(d)): scoped per workspace + method + route template, 24 h.
 
 A request claims its key with an `in_progress` row whose `expires_at` is a short lease, renewed while the request
 runs. A process killed mid-request (kill -9, OOM) cannot release its claim; once the lease has run out, a retry

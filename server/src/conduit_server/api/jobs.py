@@ -1,4 +1,4 @@
-"""/v1/jobs: read, cancel, and the SSE event stream with Last-Event-ID resume (contract 4, 5)."""
+"""/v1/jobs: read, cancel, and the SSE event stream with Last-Event-ID resume (docs/api.md §4, §5)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 for each 4xx the route can answer), request bodies, query and header parameters, and the API-key security schemes.
 
 Handlers read their bodies and query strings themselves (deps.json_body, uploads.read_form) so that bad input gets
-the contract's errors; the bodies are therefore described through `openapi_extra`, with their models registered in
+the errors of docs/api.md §7; bodies are therefore described through `openapi_extra`, with their models registered in
 the components by `install`.
 """
 
@@ -64,7 +64,7 @@ def _event(name: str, model: type[BaseModel]) -> dict[str, Any]:
 
 def event_stream(*errors: int) -> dict[int | str, Any]:
     """`responses=` for the SSE route. Before OpenAPI 3.2 the `schema` of `text/event-stream` describes one
-    event: its `event:` name, its `id:` and the JSON text of its `data:` line (contract 5). Errors are JSON."""
+    event: its `event:` name, its `id:` and the JSON text of its `data:` line (docs/api.md §5). Errors are JSON."""
     out = responses(None, *errors)
     one_event = {"oneOf": [_event(name, model) for name, model in STREAM_EVENTS.items()]}
     out[200] = {"description": "Job events as Server-Sent Events",

@@ -1,4 +1,4 @@
-"""/v2/psychometrics: synchronous HEXACO-style estimates for one speaker of an uploaded recording (contract 3.6).
+"""/v2/psychometrics: synchronous HEXACO-style estimates for one speaker of an uploaded recording (docs/api.md §3.6).
 
 The upload is processed by a worker like any media (the API process never loads models); the request waits for
 it with a deadline. The media is internal: not listed in /v1/files and it creates no entities.

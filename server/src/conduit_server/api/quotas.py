@@ -15,7 +15,7 @@ QUOTA_RETRY_AFTER_SECONDS: Final = 1
 
 
 def quota_exceeded(message: str, retry_after: int = QUOTA_RETRY_AFTER_SECONDS) -> ApiError:
-    """The contract's 429 `rate_limited` (section 9): Retry-After header and `error.retryAfter`."""
+    """The 429 `rate_limited` of docs/api.md §9: Retry-After header and `error.retryAfter`."""
     return ApiError(message, code="rate_limited", status=429, headers={"Retry-After": str(retry_after)})
 
 

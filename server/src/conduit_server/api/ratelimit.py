@@ -1,4 +1,4 @@
-"""Per-key token buckets (contract 9, 16(g)). In-process: each API replica limits on its own."""
+"""Per-key token buckets (docs/api.md §9, §16(g)). In-process: each API replica limits on its own."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Report and matching shapes (contract 3.4, 3.5, 3.7) for the OpenAPI document: the create bodies and the strict
-resources the official TypeScript SDK validates (`Strict`: no key the contract does not list)."""
+"""Report and matching shapes (docs/api.md §3.4, §3.5, §3.7) for the OpenAPI document: the create bodies and the strict
+resources the official TypeScript SDK validates (`Strict`: no key docs/api.md does not list)."""
 
 from __future__ import annotations
 

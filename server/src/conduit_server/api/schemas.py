@@ -1,7 +1,7 @@
-"""The wire shapes (contract 2-7) as pydantic models, for the OpenAPI document only: handlers build their JSON
+"""The wire shapes (docs/api.md §2-§7) as pydantic models, for the OpenAPI document only: handlers build their JSON
 themselves, so these describe the bytes and never produce them.
 
-Field names are the wire's camelCase keys. A contract field shown as `?` is `omitted()`: not required and not
+Field names are the wire's camelCase keys. A field shown as `?` is `omitted()`: not required and not
 nullable (the server leaves the key out, never sends null); only `|null` fields are typed `X | None`. Report and
 matching payloads are strict (no extra keys); the other responses are open (extension keys may be added).
 """
@@ -36,12 +36,12 @@ class Open(BaseModel):
 
 
 class Strict(BaseModel):
-    """A strict payload (report, matching): exactly the contract's keys."""
+    """A strict payload (report, matching): exactly the keys docs/api.md lists."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-# -- errors (contract 7) --------------------------------------------------------------------------------------
+# -- errors (docs/api.md §7) ----------------------------------------------------------------------------------
 class ErrorBody(Open):
     code: str
     message: str

@@ -3,7 +3,7 @@ checked on the way, so an oversized upload is refused mid-stream and nothing is 
 
 Everything else is bounded too (issue 10): every body byte counts against the upload limit (plus FORM_BYTES),
 at most MAX_PARTS parts, and part headers and field values share FORM_BYTES; only the route's known fields are
-kept, other fields are read past and ignored (contract 1: unknown keys are ignored)."""
+kept, other fields are read past and ignored (docs/api.md §1: unknown keys are ignored)."""
 
 from __future__ import annotations
 

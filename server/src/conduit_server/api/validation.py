@@ -1,4 +1,4 @@
-"""Create-body validation for report and matching jobs (contract 3.4, 3.5): every problem becomes an issue
+"""Create-body validation for report and matching jobs (docs/api.md §3.4, §3.5): every problem becomes an issue
 with a path; one 422 lists them all."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def webhook(body: dict[str, Any], issues: Issues, policy: AddressPolicy) -> dict
     if problems:
         return None
     # An IP literal in a refused range can never be delivered to: say so now. Host names are checked after DNS
-    # resolution at every delivery attempt (contract 16(h)).
+    # resolution at every delivery attempt (docs/api.md §16(h)).
     host = urlsplit(value["url"]).hostname or ""
     try:
         literal = ipaddress.ip_address(host)

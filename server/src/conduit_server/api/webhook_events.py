@@ -1,4 +1,4 @@
-"""/v1/webhooks/events (ext): delivery records, attempts, and on-demand redelivery (contract 6.4)."""
+"""/v1/webhooks/events (ext): delivery records, attempts, and on-demand redelivery (docs/api.md §6.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Time as the contract writes it: ISO-8601 UTC, millisecond precision, `Z` suffix."""
+"""Time as docs/api.md §1 writes it: ISO-8601 UTC, millisecond precision, `Z` suffix."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Domain errors, raised anywhere in the core and translated to the contract's error envelope in one place
+"""Domain errors, raised anywhere in the core and translated to the error envelope of docs/api.md §7 in one place
 (`conduit_server.api.errors`).
 
     ApiError(status, code, message, details)

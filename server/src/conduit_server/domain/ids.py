@@ -1,4 +1,4 @@
-"""Opaque ids: a prefix plus 24 random [0-9a-z] characters (contract 1)."""
+"""Opaque ids: a prefix plus 24 random [0-9a-z] characters (docs/api.md §1)."""
 
 from __future__ import annotations
 

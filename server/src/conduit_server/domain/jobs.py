@@ -1,4 +1,4 @@
-"""Job statuses, stages and their progress guide (contract 4)."""
+"""Job statuses, stages and their progress guide (docs/api.md §4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ TERMINAL: Final = frozenset({SUCCEEDED, FAILED, CANCELED})
 
 STAGES: Final = ("uploaded", "queued", "transcoding", "extracting", "scoring", "rendering", "finalizing")
 STAGE_ORDER: Final = {name: i for i, name in enumerate(STAGES)}
-# progress reached when a stage ends (contract 4 "Guide")
+# progress reached when a stage ends (docs/api.md §4, stage table)
 STAGE_END_PROGRESS: Final = {
     "uploaded": 0.0,
     "queued": 0.0,
@@ -36,7 +36,7 @@ STAGE_START_PROGRESS: Final = {
 REPORT_JOB: Final = "report.generate"
 MATCHING_JOB: Final = "matching.generate"
 
-# job error code -> (retryable, default message) (contract 7.3)
+# job error code -> (retryable, default message) (docs/api.md §7.3)
 JOB_ERRORS: Final = {
     "target_not_found": (False, "Could not identify target speaker"),
     "insufficient_speech": (False, "The selected speaker has too little speech"),

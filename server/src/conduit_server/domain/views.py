@@ -1,4 +1,5 @@
-"""Rows -> the contract's JSON shapes. Optional fields are omitted when empty, never null (contract intro)."""
+"""Rows -> the JSON shapes of docs/api.md §3. Optional fields are omitted when empty, never null (docs/api.md,
+Compatibility)."""
 
 from __future__ import annotations
 

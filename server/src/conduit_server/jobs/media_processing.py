@@ -96,13 +96,13 @@ async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: 
         )
         if done.first() is None:  # issue 6: another run (its lock lost with a database restart) completed it first
             return
-        if not row.internal:  # psychometrics uploads create no entities (contract 3.6)
+        if not row.internal:  # psychometrics uploads create no entities (docs/api.md §3.6)
             await assign_entities(conn, rt, row.workspace_id, row.id, analysis, now)
 
 
 async def assign_entities(conn: AsyncConnection, rt: Runtime, workspace_id: str, media_id: str,
                           analysis: MediaAnalysis, now: datetime) -> None:
-    """Contract 16(i): each speaker joins the most similar entity above the threshold, else a new one."""
+    """docs/api.md §16(i): each speaker joins the most similar entity above the threshold, else a new one."""
     # serialise entity updates per workspace so two media never both create "the same" new voice
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "entities:" + workspace_id})
     prints = {s.index: s.voiceprint for s in analysis.speakers if s.voiceprint}

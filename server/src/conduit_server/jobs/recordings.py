@@ -1,4 +1,4 @@
-"""Recordings sent to /v2/psychometrics are not kept (contract 3.6): the request removes its recording when it
+"""Recordings sent to /v2/psychometrics are not kept (docs/api.md §3.6): the request removes its recording when it
 ends, however it ends. A request that died with its process cannot, so the workers' maintenance pass (first run
 at start-up) removes every recording older than the longest a request can wait for its analysis."""
 

@@ -1,4 +1,4 @@
-"""Running a report or matching job through its stages to exactly one terminal state (contract 4, 13, 14)."""
+"""Running a report or matching job through its stages to exactly one terminal state (docs/api.md §4, §13, §14)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 class JobFailure(Exception):
-    """Ends the job as failed with a contract job error code."""
+    """Ends the job as failed with a job error code (docs/api.md §7.3)."""
 
     def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(message or code)

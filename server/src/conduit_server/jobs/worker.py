@@ -63,7 +63,7 @@ async def recover_stalled(app: procrastinate.App, seconds_since_heartbeat: float
 
 
 async def expire_and_purge(rt: Runtime) -> None:
-    """Retention (contract 10): soft-delete expired unlocked files, purge bytes after the grace period."""
+    """Retention (docs/api.md §10): soft-delete expired unlocked files, purge bytes after the grace period."""
     now = rt.clock()
     expiry = now - timedelta(days=rt.settings.retention_days)
     grace = now - timedelta(days=rt.settings.purge_grace_days)

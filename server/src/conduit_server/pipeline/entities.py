@@ -1,4 +1,4 @@
-"""Voice identities (entities): pure assignment rules of contract 16(i).
+"""Voice identities (entities): pure assignment rules of docs/api.md §16(i).
 
 An entity is a workspace-scoped voice identity represented by a *centroid*: the mean of the L2-normalised
 voiceprints of every speaker that joined it, re-normalised to unit length. When a media is processed, each of its

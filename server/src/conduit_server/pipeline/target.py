@@ -1,4 +1,4 @@
-"""The target selector (contract section 12): parse it once at the boundary, then pick a speaker of a media.
+"""The target selector (docs/api.md §12): parse it once at the boundary, then pick a speaker of a media.
 
     parse_target_selector(wire dict) -> TargetSelector      raises SelectorError(issues) -> 422 validation_error
     select_target(analysis, selector, ...) -> Selection      speaker_index None = miss -> target_not_found

@@ -16,7 +16,7 @@ PIPELINE_VERSION = "pipeline-2"  # 2: CAM++ voiceprints (192-d), new clustering,
 
 
 class MediaError(Exception):
-    """Media that cannot be processed. `code` is a job error code of the contract (7.3)."""
+    """Media that cannot be processed. `code` is a job error code (docs/api.md §7.3)."""
 
     code = "invalid_media"
 

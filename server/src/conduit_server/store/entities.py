@@ -1,4 +1,4 @@
-"""Entities (persistent voice identities) and their appearances in media (contract 11, 16(i))."""
+"""Entities (persistent voice identities) and their appearances in media (docs/api.md §11, §16(i))."""
 
 from __future__ import annotations
 

@@ -53,6 +53,6 @@ def _without_quotes(sample: dict[str, Any]) -> dict[str, Any]:
 
 async def drop_sample_quotes(conn: AsyncConnection, media_id: str) -> None:
     """Remove the transcript quotes (indicator evidence) that samples measured in `media_id` carry; the numbers
-    stay, so entities' behavior maps keep what they learned from the file (contract: entities are kept)."""
+    stay, so entities' behavior maps keep what they learned from the file (docs/api.md §10: entities are kept)."""
     for row in await conn.execute(select(samples.c.id, samples.c.data).where(samples.c.media_id == media_id)):
         await conn.execute(update(samples).where(samples.c.id == row.id).values(data=_without_quotes(row.data)))

@@ -1,4 +1,4 @@
-"""Job records, their state transitions and the persisted event log that feeds SSE streams (contract 4, 5).
+"""Job records, their state transitions and the persisted event log that feeds SSE streams (docs/api.md §4, §5).
 
 Every transition runs inside the caller's transaction, guarded by the current status, so a job reaches exactly
 one terminal state even when a crashed run is retried or a cancel races the worker.

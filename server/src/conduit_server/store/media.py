@@ -57,7 +57,7 @@ async def touch(conn: AsyncConnection, media_id: str, now: datetime) -> None:
 
 
 async def speakers_view(conn: AsyncConnection, row: Row[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """FileDetail `speakers` and `transcription` (contract 3.1); empty until COMPLETED."""
+    """FileDetail `speakers` and `transcription` (docs/api.md §3.1); empty until COMPLETED."""
     empty = {"durationSeconds": 0, "speakerCount": 0, "utterances": []}
     if row.processing_status != "COMPLETED" or not row.analysis:
         return [], empty

@@ -1,5 +1,5 @@
 """The webhook outbox: one event per terminal job with a webhook, written in the job's final transaction, and
-every delivery attempt recorded (contract 6.4)."""
+every delivery attempt recorded (docs/api.md §6.4)."""
 
 from __future__ import annotations
 

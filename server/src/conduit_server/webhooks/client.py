@@ -1,7 +1,7 @@
-"""One guarded webhook delivery attempt (contract 16(a), 16(h)).
+"""One guarded webhook delivery attempt (docs/api.md §16(a), §16(h)).
 
 ``attempt_delivery`` never raises for network outcomes: it returns an :class:`AttemptOutcome` whose ``error`` is one
-of the contract's attempt errors (6.4). The destination is resolved and checked first (no connection is opened for
+of the attempt errors of docs/api.md §6.4. The destination is resolved and checked first (no connection is opened for
 a refused one), then the connection is pinned to the checked address: the URL host is rewritten to the IP, the
 ``Host`` header keeps the real name and, for https, the ``sni_hostname`` request extension makes TLS send and verify
 the real name. Redirects are never followed. httpx timeouts apply per operation, so the whole attempt (resolution,

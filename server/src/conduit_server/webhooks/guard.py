@@ -1,4 +1,4 @@
-"""Destination guard for webhook delivery (contract 16(h)): SSRF rules checked after DNS resolution.
+"""Destination guard for webhook delivery (docs/api.md §16(h)): SSRF rules checked after DNS resolution.
 
 The guard resolves the URL host, checks **every** resolved address and returns the one address the connection must
 be pinned to. A refused destination raises :class:`BlockedDestination` before any connection is opened; a name that

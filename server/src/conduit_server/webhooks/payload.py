@@ -1,4 +1,4 @@
-"""The webhook event object (contract 6.2), built once and serialised once.
+"""The webhook event object (docs/api.md §6.2), built once and serialised once.
 
 The canonical bytes are what gets stored and POSTed on every attempt, byte-identical; the signature is computed
 over them. Never re-serialise a stored event: keep and send ``WebhookEvent.body``.

@@ -1,4 +1,4 @@
-"""Webhook retry schedule (contract 16(a)): the schedule is data, the policy is two small pure functions.
+"""Webhook retry schedule (docs/api.md §16(a)): the schedule is data, the policy is two small pure functions.
 
 The first attempt is immediate; after attempt ``n`` (1-based) the next one waits ``delays[n-1]`` seconds with
 ±``jitter`` random jitter. A ``Retry-After`` (only honoured by the caller on 429/503) replaces that delay but never

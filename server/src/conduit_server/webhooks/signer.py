@@ -1,4 +1,4 @@
-"""The exact headers of one delivery attempt (contract 6.3, 16(a), 16(c)).
+"""The exact headers of one delivery attempt (docs/api.md §6.3, §16(a), §16(c)).
 
 Every attempt is signed at send time (new ``t``) with the workspace's current secret. The job's custom headers go
 out too, but never replace the signature, a ``conduit-*`` header, or any other header this module sets.
@@ -30,7 +30,7 @@ __all__ = [
     "sign_webhook_payload",
 ]
 
-# Contract 6.1: a job's custom headers may not use these names, nor any ``conduit-*`` name.
+# docs/api.md §6.1: a job's custom headers may not use these names, nor any ``conduit-*`` name.
 RESERVED_HEADER_NAMES = frozenset({"content-type", "content-length", "host", "transfer-encoding", "connection"})
 
 

@@ -1,4 +1,4 @@
-"""Validation of a create body's ``webhook`` object (contract 6.1).
+"""Validation of a create body's ``webhook`` object (docs/api.md §6.1).
 
 Returns issues instead of raising, so the API layer can put them in one 422 ``validation_error``
 (``details.issues``, 7.1). Destination (SSRF) rules are not checked here: they depend on DNS at delivery time.
