@@ -42,6 +42,7 @@ def test_openapi_lists_every_contract_route() -> None:
         "/v2/psychometrics": {"post"}, "/v2/psychometrics/{analysis_id}": {"get"},
         "/v1/webhooks/events": {"get"}, "/v1/webhooks/events/{event_id}/attempts": {"get"},
         "/v1/webhooks/events/{event_id}/redeliver": {"post"},
+        "/livez": {"get"}, "/readyz": {"get"},  # ext: for operators
     }
     for path, methods in expected.items():
         assert methods <= paths.get(path, set()), path
@@ -71,7 +72,7 @@ def test_every_operation_declares_typed_responses_and_request_bodies() -> None:
             schema = _resolve(doc, media["schema"])
             assert schema.get("properties") or schema.get("anyOf") or schema.get("oneOf"), where
         errors = {code: r for code, r in op["responses"].items() if code.startswith("4")}
-        assert "401" in errors or path == "/v1/health/ping", where
+        assert "401" in errors or path in ("/v1/health/ping", "/livez", "/readyz"), where
         for code, response in errors.items():
             expected = {"$ref": "#/components/schemas/Gone"} if code == "410" else envelope
             assert response["content"]["application/json"]["schema"] == expected, (where, code)

@@ -67,6 +67,27 @@ class Ping(Open):
     time: Timestamp
 
 
+class Live(Open):
+    """*ext* `GET /livez`: the process is up."""
+
+    ok: bool
+
+
+class Ready(Open):
+    """*ext* `GET /readyz`: "ok" or what is wrong, per check (database, migrations, storage, models)."""
+
+    ok: bool
+    checks: dict[str, str]
+
+
+class NotReady(Open):
+    """*ext* 503 from `GET /readyz`: the error envelope plus every check's answer."""
+
+    ok: bool
+    checks: dict[str, str]
+    error: ErrorBody
+
+
 # -- media (3.1) -----------------------------------------------------------------------------------------------
 class Upload(Open):
     mediaId: str

@@ -83,6 +83,11 @@ class BlobStore:
         if self._local_root is not None:
             make_private(self._local_root, key)
 
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        await obstore.put_async(self._store, key, data)
+        if self._local_root is not None:
+            make_private(self._local_root, key)
+
     async def get_to_file(self, key: str, path: Path) -> None:
         result = await obstore.get_async(self._store, key)
         with path.open("wb") as out:
