@@ -212,11 +212,11 @@ class Transcriber:
         """prompted=False leaves the filler prompt out for this call (re-transcribing speech a prompted pass lost)."""
         duration = max(len(audio) / 16000, 1e-6)
         detected: tuple[str, float] | None = None
-        if prompted and self.filler_prompt is not None and language is None and self._model.model.is_multilingual:
-            # The prompt is English: detect the language first (what transcribe() would do, on the same first
-            # 30 s) so Spanish or Portuguese audio is never conditioned on English text.
-            lang, prob, _ = self._model.detect_language(audio)
-            detected, language = (lang, float(prob)), lang
+        if prompted and self.filler_prompt is not None and language is None:
+            # The prompt is English: tell the language first, so Spanish or Portuguese audio is never conditioned on
+            # English text. (The pipeline tells it once per recording, from speech only, and passes it in.)
+            detected = self.identify_language(audio)
+            language = detected[0]
         # The filler prompt goes in as `hotwords`, the only option faster-whisper 1.2 puts in front of *every*
         # window (get_prompt: <|startofprev|> hotwords, then the sot sequence). `initial_prompt` only conditions the
         # first window when condition_on_previous_text=False (the prompt is reset after each window), and `prefix`
