@@ -37,11 +37,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "server" / "tests"))  # the recordings' truth and the scoring live with the tests
 
+from conduit_server import PIPELINE_VERSION  # noqa: E402
 from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio  # noqa: E402
 from conduit_server.pipeline.diarize import speech_windows  # noqa: E402
 from conduit_server.pipeline.models import Models  # noqa: E402
 from conduit_server.pipeline.pipeline import SpeechPipeline  # noqa: E402
-from conduit_server.pipeline.types import PIPELINE_VERSION, MediaAnalysis  # noqa: E402
+from conduit_server.pipeline.types import MediaAnalysis  # noqa: E402
 from fixtures import real_voices, scoring  # noqa: E402
 from pyannote.core import Annotation  # noqa: E402
 

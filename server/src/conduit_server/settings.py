@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from conduit_server import __version__
+from conduit_server import PIPELINE_VERSION, __version__
 from conduit_server.domain.redact import MASK, redact_url
 
 _SECRET_FIELDS = frozenset({"bootstrap_api_key", "bootstrap_webhook_secret", "llm_api_key"})
@@ -92,7 +92,7 @@ class Settings:
 
     @property
     def model_version(self) -> str:
-        return f"conduit-{self.version}/pipeline-1"
+        return f"conduit-{self.version}/{PIPELINE_VERSION}"
 
     def __repr__(self) -> str:
         """Every field with credentials masked: settings end up in logs and tracebacks."""

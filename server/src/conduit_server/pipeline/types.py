@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PIPELINE_VERSION = "pipeline-2"  # 2: CAM++ voiceprints (192-d), new clustering, overlap marks
+from conduit_server import PIPELINE_VERSION
 
 
 class MediaError(Exception):
