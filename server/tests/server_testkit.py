@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.app import build_api
+from conduit_server.limits.ratelimit import RateLimiter
 from conduit_server.runtime import Runtime
 from conduit_server.settings import Settings
 from conduit_server.store.blobs import BlobStore

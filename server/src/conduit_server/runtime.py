@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conduit_server.api.quotas import ConcurrencySlots
-from conduit_server.api.ratelimit import RateLimiter
 from conduit_server.domain.clock import Clock, utcnow
+from conduit_server.limits.quotas import ConcurrencySlots
+from conduit_server.limits.ratelimit import RateLimiter
 from conduit_server.settings import Settings
 from conduit_server.store.blobs import BlobStore
 from conduit_server.store.scratch import Scratch

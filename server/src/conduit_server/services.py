@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from conduit_server.api.ratelimit import RateLimiter
+from conduit_server.limits.ratelimit import RateLimiter
 from conduit_server.runtime import Runtime
 from conduit_server.settings import Settings
 from conduit_server.store import accounts

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from conduit_server import PIPELINE_VERSION, __version__
 from conduit_server.domain.redact import MASK, redact_url
+from conduit_server.logs import LOG_FORMATS
 
-_SECRET_FIELDS = frozenset({"bootstrap_api_key", "bootstrap_webhook_secret", "llm_api_key"})
+_SECRET_FIELDS = frozenset({"bootstrap_api_key", "bootstrap_webhook_secret", "llm_api_key", "metrics_token"})
 _URL_FIELDS = frozenset({"database_url", "storage_url", "llm_url"})
 _SECRET_OPTION_WORDS = ("key", "secret", "token", "password", "credential")
 
@@ -88,6 +89,14 @@ class Settings:
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout_seconds: float = 30.0
+    log_format: str = "text"  # "text" or "json": one JSON object per line, for log shippers (logs.py)
+    # Prometheus metrics (docs/operations.md): GET /metrics, no API key; a token locks it down
+    metrics_enabled: bool = True
+    metrics_token: str | None = field(default=None, repr=False)  # when set: Authorization: Bearer <token>
+    metrics_port: int | None = None  # `conduit worker` only: serve /metrics on CONDUIT_HOST:this port
+    # web console at /console (docs/console.md); None: on for an embedded server (its own PostgreSQL) only
+    console_enabled: bool | None = None
+    console_session_hours: float = 12.0  # a console sign-in lasts this long
     version: str = __version__
 
     @property
@@ -115,6 +124,11 @@ class Settings:
         if self.webhook_allow_loopback is not None:
             return self.webhook_allow_loopback
         return self.database_url is None and _is_loopback_host(self.host)
+
+    @property
+    def console_on(self) -> bool:
+        """The web console is served when the operator says so, else only by an embedded server."""
+        return self.console_enabled if self.console_enabled is not None else self.database_url is None
 
     def resolved_models_dir(self) -> Path:
         return self.models_dir if self.models_dir is not None else self.data_dir / "models"
@@ -196,6 +210,12 @@ class Settings:
         text("CONDUIT_LLM_MODEL", "llm_model")
         text("CONDUIT_LLM_API_KEY", "llm_api_key")
         number("CONDUIT_LLM_TIMEOUT_SECONDS", "llm_timeout_seconds", float)
+        text("CONDUIT_LOG_FORMAT", "log_format")
+        flag("CONDUIT_METRICS_ENABLED", "metrics_enabled")
+        text("CONDUIT_METRICS_TOKEN", "metrics_token")
+        number("CONDUIT_METRICS_PORT", "metrics_port", int)
+        flag("CONDUIT_CONSOLE_ENABLED", "console_enabled")
+        number("CONDUIT_CONSOLE_SESSION_HOURS", "console_session_hours", float)
         storage_options = {
             k.removeprefix("CONDUIT_STORAGE_").lower(): v
             for k, v in env.items()
@@ -208,4 +228,6 @@ class Settings:
             raise SettingsError("CONDUIT_LLM_MODEL is required when CONDUIT_LLM_URL is set")
         if float(values.get("llm_timeout_seconds", 30.0)) <= 0:  # type: ignore[arg-type]
             raise SettingsError("CONDUIT_LLM_TIMEOUT_SECONDS must be > 0")
+        if values.get("log_format", "text") not in LOG_FORMATS:
+            raise SettingsError(f"CONDUIT_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}, got {values['log_format']!r}")
         return cls(**values)  # type: ignore[arg-type]

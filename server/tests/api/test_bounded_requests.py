@@ -408,6 +408,6 @@ async def test_start_up_sweep_deletes_only_old_unreferenced_bytes(client, runtim
     for path in (kept, old_orphan):
         os.utime(path, (two_hours_ago, two_hours_ago))
 
-    assert await sweep_orphan_blobs(runtime) == 1
+    assert await sweep_orphan_blobs(runtime.engine, runtime.blobs, runtime.clock()) == 1
     assert not old_orphan.exists()
     assert kept.exists() and new_orphan.exists()

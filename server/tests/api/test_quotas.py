@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
-from conduit_server.api.quotas import STREAMS
 from conduit_server.app import build_api
+from conduit_server.limits.quotas import STREAMS
 from conduit_server.runtime import Runtime
 from conduit_server.store import accounts
 from fixtures.api_helpers import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conduit_server.api.ratelimit import RateLimiter
+from conduit_server.limits.ratelimit import RateLimiter
 from conduit_server.store import accounts
 from fixtures.api_helpers import assert_error, headers_of
 from server_testkit import asgi_client, open_test_runtime

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import procrastinate
 import pytest
 from conduit_server.domain import jobs as J
-from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, TASK_RUN_JOB, defer_analysis
 from conduit_server.jobs.submit import submit
 from conduit_server.jobs.worker import build_app
 from conduit_server.runtime import Runtime
 from conduit_server.store import accounts
+from conduit_server.store.queue import TASK_PROCESS_MEDIA, TASK_RUN_JOB, defer_analysis
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conduit_server.analysis.indicators import measure_sample
-from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
+from conduit_server.domain.lexicon import FILLED_PAUSES, tokens
 from conduit_server.pipeline.audio import decode_audio
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, drop_prompt_copies

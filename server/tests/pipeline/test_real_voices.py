@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conduit_server.pipeline.audio import decode_audio
-from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, entity_similarity
 from conduit_server.pipeline.models import Models
-from conduit_server.pipeline.target import TargetSelector, select_target
 from conduit_server.pipeline.types import MediaAnalysis
-from fixtures import real_voices, speech
+from conduit_server.targeting.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, entity_similarity
+from conduit_server.targeting.target import TargetSelector, select_target
+from fixtures import real_voices, scoring, speech
 
 pytestmark = pytest.mark.slow
 Analyse = Callable[[Path], MediaAnalysis]
@@ -132,4 +132,24 @@ def test_meeting_speech_is_found(models: Models) -> None:
         speech = truth != -1
         recall, precision = (found & speech).sum() / speech.sum(), (found & speech).sum() / max(found.sum(), 1)
         print(f"{name}: recall {recall:.2f} precision {precision:.2f}")
-        assert recall >= {"trn05": 0.9, "trn07": 0.5}[name] and precision >= 0.85  # measured 0.98/1.0, 0.64/0.94
+        # measured recall/precision: trn05 0.98/0.99, trn07 0.80/0.80 (at the former speech threshold 0.5, trn07 was
+        # 0.64/0.94: the quiet far end of the table was missed)
+        least = {"trn05": (0.9, 0.85), "trn07": (0.7, 0.7)}[name]
+        assert recall >= least[0] and precision >= least[1]
+
+
+def test_meeting_main_speakers_are_told_apart(analyse: Analyse) -> None:
+    """AMI far-field meetings with one or two main speakers: their single-speaker speech goes to the right person and
+    no voice is split in two (the near-silent participants of these excerpts are not expected to be found)."""
+    right = scored = 0
+    for name in ("trn03", "trn06", "trn09"):
+        path, truth = real_voices.ami_excerpt(name)
+        spans, _ = real_voices.ami_reference(name)
+        result = analyse(path)
+        r, s = scoring.frame_agreement(truth, [(u.start, u.end, u.speaker_index) for u in result.utterances],
+                                       len({speaker for *_, speaker in spans}))
+        print(f"{name}: speakers {len(result.speakers)}/{len({sp for *_, sp in spans})} frame accuracy {r / s:.4f}")
+        assert 1 <= len(result.speakers) <= len({speaker for *_, speaker in spans})
+        right, scored = right + r, scored + s
+    # measured (bench/diarization.py): 0.962, 0.912, 1.000; pooled 0.96
+    assert right / scored >= 0.85

@@ -14,9 +14,9 @@ import pytest
 from conduit_server.pipeline.audio import decode_audio
 from conduit_server.pipeline.campplus import GRAPH_PATH, CamPlusPlusEmbedder, load_state_dict, weights_path
 from conduit_server.pipeline.diarize import speech_windows
-from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD
 from conduit_server.pipeline.models import Models
 from conduit_server.pipeline.voiceprint import Embedder, cosine
+from conduit_server.targeting.entities import DEFAULT_ENTITY_THRESHOLD
 from fixtures import speech
 
 LIBRISPEECH = Path(__file__).resolve().parents[1] / "data" / "real" / "librispeech"

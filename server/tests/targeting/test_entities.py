@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conduit_server.pipeline.entities import (
+from conduit_server.targeting.entities import (
     assign_speakers,
     cosine,
     entity_similarity,

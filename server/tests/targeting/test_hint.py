@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conduit_server.pipeline.hint import match_hint
+from conduit_server.targeting.hint import match_hint
 
 from targeting._media import media, speakers_only
 

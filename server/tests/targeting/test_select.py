@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conduit_server.pipeline.target import TargetSelector, TimeRange, select_target
+from conduit_server.targeting.target import TargetSelector, TimeRange, select_target
 
 from targeting._media import media, speakers_only
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conduit_server.pipeline.target import (
+from conduit_server.targeting.target import (
     SelectorError,
     TargetSelector,
     TimeRange,

@@ -6,11 +6,9 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+from conduit_server.domain import lexicon as lx
 from conduit_server.pipeline.types import InsufficientSpeechError, MediaAnalysis, Utterance
 
-from . import lexicon as lx
 from . import timeline as tl
 from .reference import REFERENCES, bin_of, normalize
 from .reliability import assess
@@ -169,6 +167,10 @@ def measure_sample(analysis: MediaAnalysis, speaker_index: int) -> Sample:
     inds.append(_indicator("we_ratio", (plur + 0.5) / (sing + plur + 1.0), lambda hi: [
         _Hit(L(u).plural if hi else L(u).singular, u, f"{L(u).plural} we-words, {L(u).singular} I-words")
         for u in own if (L(u).plural if hi else L(u).singular)]))
+    # imported here, not at module top: the API process imports this package to validate and route requests
+    # and must stay free of the analysis-only libraries (server/tests/test_layers.py)
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     vader = SentimentIntensityAnalyzer()
     compound = {id(u): float(vader.polarity_scores(u.text)["compound"]) for u in own}
     tone = sum(compound[id(u)] * L(u).n_words for u in own) / n_words

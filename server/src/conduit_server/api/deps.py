@@ -8,6 +8,7 @@ from fastapi import Request
 
 from conduit_server.api.text_safety import check_params, parse_json
 from conduit_server.domain.errors import ApiError, Unauthorized, ValidationFailed
+from conduit_server.logs import bind
 from conduit_server.runtime import Runtime
 from conduit_server.store.accounts import Principal, authenticate
 
@@ -38,7 +39,7 @@ def _presented_key(request: Request) -> str:
     return key
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
@@ -47,14 +48,9 @@ def _too_many_failures(retry_after: int) -> ApiError:
                     headers={"Retry-After": str(retry_after)})
 
 
-async def principal(request: Request) -> Principal:
-    """FastAPI dependency: authenticate the key, then take one token from its rate-limit bucket.
-
-    Failed attempts spend tokens of the client address's own bucket (issue 10); while it is empty the address gets
-    429 before any database lookup, so guessing keys costs the server nothing."""
-    rt = runtime(request)
-    key = _presented_key(request)
-    address = _client_address(request)
+async def check_key(rt: Runtime, key: str, address: str) -> Principal:
+    """The key's principal, or 401; 429 while `address` has spent its failed-attempt budget. The API and the web
+    console's sign-in (console/auth.py) both verify keys here."""
     gate = rt.auth_failures.peek(address)
     if not gate.allowed:
         raise _too_many_failures(gate.retry_after)
@@ -62,6 +58,18 @@ async def principal(request: Request) -> Principal:
     if found is None:
         rt.auth_failures.take(address)
         raise Unauthorized("Invalid or revoked API key")
+    return found
+
+
+async def principal(request: Request) -> Principal:
+    """FastAPI dependency: authenticate the key, then take one token from its rate-limit bucket.
+
+    Failed attempts spend tokens of the client address's own bucket (issue 10); while it is empty the address gets
+    429 before any database lookup, so guessing keys costs the server nothing."""
+    rt = runtime(request)
+    found = await check_key(rt, _presented_key(request), client_address(request))
+    request.scope.setdefault("state", {})["workspace_id"] = found.workspace_id  # the access log line's
+    bind(workspace_id=found.workspace_id)  # every other line logged for this request
     if found.workspace_disabled:
         raise ApiError("Workspace is disabled", code="forbidden", status=403)
     decision = rt.rate_limiter.take(found.api_key_id)

@@ -15,14 +15,15 @@ from conduit_server.api import schemas
 from conduit_server.api.deps import json_body, principal, query_limit, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.api.upload_guard import upload_admission
-from conduit_server.api.uploads import probe_upload, read_form
+from conduit_server.api.uploads import UploadedForm, probe_upload, read_form
 from conduit_server.domain.clock import iso, parse_iso
 from conduit_server.domain.errors import Gone, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
 from conduit_server.domain.views import file_json, upload_json
-from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
+from conduit_server.runtime import Runtime
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
+from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.store.tables import media
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -56,7 +57,12 @@ async def upload(request: Request, who: Principal = Depends(upload_admission)) -
 
 
 async def _store_upload(request: Request, who: Principal, form: Any, label: str, *, source: str) -> JSONResponse:
-    rt = runtime(request)
+    return JSONResponse(upload_json(await store_upload(runtime(request), who, form, label, source=source)))
+
+
+async def store_upload(rt: Runtime, who: Principal, form: UploadedForm, label: str, *, source: str) -> Any:
+    """Keep an uploaded form's file: probe it (415/422), put its bytes in the blob store, write the media row and
+    queue its processing; returns the row. The API and the web console's upload (console/reports.py) share it."""
     now = rt.clock()
     media_id = new_id("med_")
     status, content_type, duration, error = "PENDING", "application/octet-stream", None, None
@@ -66,7 +72,7 @@ async def _store_upload(request: Request, who: Principal, form: Any, label: str,
         probe = await probe_upload(form, max_seconds=rt.settings.max_media_seconds)
         content_type, duration = probe.content_type, probe.duration_seconds
     storage_key = f"{who.workspace_id}/{media_id}"
-    if form.size:
+    if form.size and form.file_path is not None:
         await rt.blobs.put_file(storage_key, form.file_path)
     try:
         async with rt.engine.begin() as conn:
@@ -90,7 +96,7 @@ async def _store_upload(request: Request, who: Principal, form: Any, label: str,
         if form.size:
             await rt.blobs.delete(storage_key)  # what this misses, store/orphans.py sweeps at start-up
         raise
-    return JSONResponse(upload_json(row))
+    return row
 
 
 async def _visible(conn: Any, media_id: str, who: Principal) -> Any:

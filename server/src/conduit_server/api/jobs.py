@@ -15,12 +15,12 @@ from conduit_server.api import openapi as oa
 from conduit_server.api import schemas
 from conduit_server.api.deps import principal, runtime
 from conduit_server.api.idempotency import header_key, run_idempotent
-from conduit_server.api.quotas import STREAMS, Slot
 from conduit_server.domain import jobs as J
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
 from conduit_server.domain.views import job_json
 from conduit_server.jobs.lifecycle import terminate
+from conduit_server.limits.quotas import STREAMS, Slot
 from conduit_server.runtime import Runtime
 from conduit_server.store import jobs as job_store
 from conduit_server.store.accounts import Principal

@@ -8,6 +8,7 @@ import re
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from conduit_server.api.access_log import log_access
 from conduit_server.api.errors import envelope
 from conduit_server.domain.ids import new_request_id
 
@@ -40,6 +41,7 @@ class RequestContextMiddleware:
                 (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                 (b"x-request-id", request_id.encode())]})
             await send({"type": "http.response.body", "body": body})
+            log_access(scope.get("method", ""), scope.get("path", ""), None, 400, 0.0, request_id, None)
             return
         path = scope.get("path", "")
         if len(path) > 1 and path.endswith("/"):

@@ -27,12 +27,12 @@ from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import ApiError, NotFound, ValidationFailed
 from conduit_server.domain.ids import new_id
 from conduit_server.jobs import recordings
-from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
-from conduit_server.pipeline.target import parse_target_selector, select_target
 from conduit_server.pipeline.types import MediaAnalysis
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
+from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.store.tables import media, psychometrics
+from conduit_server.targeting.target import parse_target_selector, select_target
 
 router = APIRouter(prefix="/v2/psychometrics", tags=["psychometrics"])
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from fastapi import Depends, Request
 
 from conduit_server.api.deps import principal, runtime
-from conduit_server.api.quotas import UPLOADS
 from conduit_server.domain.errors import ApiError
+from conduit_server.limits.quotas import UPLOADS
 from conduit_server.settings import Settings
 from conduit_server.store.accounts import Principal
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conduit_server.domain.errors import ValidationFailed
-from conduit_server.pipeline.target import SelectorError, parse_target_selector
+from conduit_server.targeting.target import SelectorError, parse_target_selector
 from conduit_server.webhooks.guard import AddressPolicy
 from conduit_server.webhooks.validate import validate_webhook_config
 

@@ -15,9 +15,9 @@ from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound
 from conduit_server.domain.redact import redact_url
-from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
+from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 
 router = APIRouter(prefix="/v1/webhooks/events", tags=["webhooks"])
 

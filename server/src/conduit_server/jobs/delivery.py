@@ -10,10 +10,11 @@ import logging
 import random
 from datetime import timedelta
 
-from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 from conduit_server.runtime import Runtime
 from conduit_server.store import outbox
 from conduit_server.store.accounts import webhook_secret
+from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
+from conduit_server.telemetry.instruments import record_webhook_attempt
 from conduit_server.webhooks import AddressPolicy, RetrySchedule, attempt_delivery, build_delivery_headers
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ async def deliver(rt: Runtime, event_id: str, *, scheduled: bool, rng: random.Ra
                                     error=result.error, redelivery=not scheduled)
         current = await outbox.lock(conn, event_id)
         assert current is not None
+        first_delivery = result.delivered and current.status != "delivered"
+        record_webhook_attempt(result.error or "delivered", row.created_at if first_delivery else None, now)
         if result.delivered:
             await outbox.update_event(conn, event_id, status="delivered", last_attempt_at=now, next_attempt_at=None)
             return "delivered"

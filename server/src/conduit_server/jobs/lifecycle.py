@@ -12,6 +12,8 @@ from conduit_server.domain import jobs as J
 from conduit_server.settings import Settings
 from conduit_server.store import jobs as job_store
 from conduit_server.store import outbox
+from conduit_server.telemetry.instruments import record_job_finished
+from conduit_server.webhooks.payload import build_webhook_event
 
 
 async def terminate(
@@ -37,7 +39,10 @@ async def terminate(
     if row is None:
         return None
     if row.webhook:
-        await outbox.create_event(conn, row, now, error=error, report_id=report_id, matching_id=matching_id)
+        event = build_webhook_event(job_id=row.id, job_type=row.type, status=row.status, terminal_at=now,
+                                    report_id=report_id, matching_id=matching_id, error=error, created_at=now)
+        await outbox.create_event(conn, row, now, event_id=event.id, event_type=event.type, body=event.body)
+    record_job_finished(current.type, status, (error or {}).get("code"), current.created_at, current.started_at, now)
     return row
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,12 +17,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain.ids import new_id
-from conduit_server.pipeline.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, update_centroid
 from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
 from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
 from conduit_server.store.db import is_connection_error
 from conduit_server.store.tables import entities, media, media_speakers
+from conduit_server.targeting.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, update_centroid
+from conduit_server.telemetry.instruments import record_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: 
                               error={"code": "invalid_media", "message": "The stored media is missing"})
             return
         pipeline = rt.pipeline()
+        started = time.monotonic()
         try:
             analysis: MediaAnalysis = await asyncio.to_thread(pipeline.run, path, hook, should_abort)
         except Aborted:
@@ -86,6 +89,7 @@ async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: 
             await _set_status(rt, row.id, processing_status="FAILED",
                               error={"code": "processing_failed", "message": "Media processing failed"})
             return
+    record_pipeline(analysis.stage_seconds, analysis.duration_seconds, time.monotonic() - started)
     now = rt.clock()
     async with rt.engine.begin() as conn:
         done = await conn.execute(

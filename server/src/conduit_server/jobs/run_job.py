@@ -24,16 +24,16 @@ from conduit_server.jobs import behavior
 from conduit_server.jobs.lifecycle import terminate
 from conduit_server.jobs.media_processing import ensure_processed, entity_threshold
 from conduit_server.jobs.progress import JobProgress, advance, cancel_watch
-from conduit_server.jobs.queue import TASK_PROCESS_MEDIA, defer_analysis
-from conduit_server.pipeline.entities import entity_similarity
-from conduit_server.pipeline.target import parse_target_selector, select_target
 from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
 from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
 from conduit_server.store.db import is_connection_error
+from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.store.tables import entities, matchings, reports
+from conduit_server.targeting.entities import entity_similarity
+from conduit_server.targeting.target import parse_target_selector, select_target
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ async def run_job(rt: Runtime, job_id: str) -> None:
         job = await job_store.get(conn, job_id)
     if job is None or job.status in J.TERMINAL:
         return
+    log.info("job %s started (%s, %s)", job_id, job.type, job.status)
     try:
         async with cancel_watch(rt, job_id) as cancel_flag:
             if job.type == J.REPORT_JOB:
@@ -85,12 +86,15 @@ async def run_job(rt: Runtime, job_id: str) -> None:
             raise
         log.exception("job %s failed unexpectedly", job_id)
         await _end(rt, job_id, J.FAILED, error=J.job_error("processing_failed"))
+    else:
+        log.info("job %s succeeded", job_id)
 
 
 async def _end(rt: Runtime, job_id: str, status: str, error: dict[str, Any] | None = None) -> None:
     async with rt.engine.begin() as conn:
         await terminate(conn, job_id, status, rt.clock(), rt.settings, error=error)
     rt.events.publish(job_id)
+    log.info("job %s %s%s", job_id, status, f" ({error['code']})" if error else "")
 
 
 def _check_cancel(flag: Any) -> None:

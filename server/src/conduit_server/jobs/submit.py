@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain.errors import ApiError
 from conduit_server.domain.ids import new_id
-from conduit_server.jobs.queue import TASK_RUN_JOB, QueueFull, defer_analysis
 from conduit_server.store import jobs as job_store
+from conduit_server.store.queue import TASK_RUN_JOB, QueueFull, defer_analysis
+from conduit_server.telemetry.instruments import record_job_created
 
 QUEUE_FULL_RETRY_AFTER_SECONDS = 10
 
@@ -41,12 +42,14 @@ async def submit(
             f"This workspace already has {exc.limit} jobs queued; retry once some have started", code="rate_limited",
             status=429, headers={"Retry-After": str(QUEUE_FULL_RETRY_AFTER_SECONDS)},
         ) from None
-    return await job_store.insert(
+    row = await job_store.insert(
         conn,
         {"id": job_id, "workspace_id": workspace_id, "type": job_type, "request": request, "media_id": media_id,
          "webhook": webhook, "label": label, "request_id": request_id},
         now,
     )
+    record_job_created(job_type)
+    return row
 
 
 def receipt(row: Row[Any]) -> dict[str, Any]:

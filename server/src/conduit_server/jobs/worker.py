@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import timedelta
+from typing import Any
 
 import procrastinate
 from sqlalchemy import and_, delete, or_, select, update
@@ -20,13 +21,21 @@ from sqlalchemy import and_, delete, or_, select, update
 from conduit_server.jobs import recordings
 from conduit_server.jobs.delivery import deliver
 from conduit_server.jobs.media_processing import ensure_processed
-from conduit_server.jobs.queue import ANALYSIS_QUEUE, TASK_DELIVER, TASK_PROCESS_MEDIA, TASK_RUN_JOB, WEBHOOK_QUEUE
 from conduit_server.jobs.run_job import run_job
+from conduit_server.logs import log_context
 from conduit_server.runtime import Runtime
 from conduit_server.store import erasure, retention
 from conduit_server.store.db import libpq_url
 from conduit_server.store.orphans import sweep_orphan_blobs
+from conduit_server.store.queue import (
+    ANALYSIS_QUEUE,
+    TASK_DELIVER,
+    TASK_PROCESS_MEDIA,
+    TASK_RUN_JOB,
+    WEBHOOK_QUEUE,
+)
 from conduit_server.store.tables import media, psychometrics
+from conduit_server.telemetry.instruments import record_stalled_recovery
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +50,18 @@ def build_app(rt: Runtime) -> procrastinate.App:
 
     @app.task(name=TASK_PROCESS_MEDIA, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
     async def process_media(media_id: str, workspace_id: str | None = None) -> None:  # workspace: queue turns only
-        await ensure_processed(rt, media_id)
+        with log_context(media_id=media_id, workspace_id=workspace_id):
+            await ensure_processed(rt, media_id)
 
     @app.task(name=TASK_RUN_JOB, queue=ANALYSIS_QUEUE, retry=TRANSIENT_RETRY)
     async def run(job_id: str, workspace_id: str | None = None) -> None:
-        await run_job(rt, job_id)
+        with log_context(job_id=job_id, workspace_id=workspace_id):  # every line of the job says which it is
+            await run_job(rt, job_id)
 
     @app.task(name=TASK_DELIVER, queue=WEBHOOK_QUEUE, retry=TRANSIENT_RETRY)
     async def deliver_webhook(event_id: str, scheduled: bool = True) -> None:
-        await deliver(rt, event_id, scheduled=scheduled)
+        with log_context(event_id=event_id):
+            await deliver(rt, event_id, scheduled=scheduled)
 
     return app
 
@@ -59,6 +71,7 @@ async def recover_stalled(app: procrastinate.App, seconds_since_heartbeat: float
     for job in stalled:
         log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
         await app.job_manager.retry_job(job)
+        record_stalled_recovery(job.task_name)
     return len(stalled)
 
 
@@ -104,7 +117,8 @@ async def sweep_retention(rt: Runtime) -> retention.Swept:
 
 async def maintenance_loop(rt: Runtime, app: procrastinate.App, interval: float = 5.0) -> None:
     try:
-        await sweep_orphan_blobs(rt)  # once per start: bytes of uploads that died before their row
+        # once per start: bytes of uploads that died before their row
+        await sweep_orphan_blobs(rt.engine, rt.blobs, rt.clock())
     except Exception:
         log.exception("orphan blob sweep failed")
     next_sweep = time.monotonic()  # the first pass sweeps; then every retention_sweep_seconds
@@ -144,9 +158,11 @@ async def _supervised(name: str, start: Callable[[], Awaitable[None]], *, max_de
 
 
 async def run_workers(
-    rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE)
+    rt: Runtime, app: procrastinate.App, queues: Iterable[str] = (ANALYSIS_QUEUE, WEBHOOK_QUEUE),
+    *, alongside: Iterable[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> None:
-    """Run the requested workers (and the maintenance loop) until cancelled."""
+    """Run the requested workers (and the maintenance loop) until cancelled, with the `alongside` services (the
+    worker's metrics endpoint, started by cli.py) running and stopping with them."""
     def run(queue: str, concurrency: int) -> Callable[[], Awaitable[None]]:
         return lambda: app.run_worker_async(
             queues=[queue], concurrency=concurrency, name=queue,
@@ -164,6 +180,7 @@ async def run_workers(
         if queue in queues:
             tasks.append(asyncio.create_task(_supervised(queue, run(queue, concurrency[queue]))))
     tasks.append(asyncio.create_task(maintenance_loop(rt, app)))
+    tasks.extend(asyncio.create_task(start()) for start in alongside)
     try:
         await asyncio.gather(*tasks)
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 import ctranslate2  # type: ignore[import-untyped]
 import numpy as np
 
-from conduit_server.analysis.lexicon import FILLED_PAUSES, tokens
+from conduit_server.domain.lexicon import FILLED_PAUSES, tokens
 from conduit_server.pipeline.types import AbortCheck, Aborted, Word
 
 WHISPER_BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"

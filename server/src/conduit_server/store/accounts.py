@@ -62,6 +62,19 @@ async def authenticate(engine: AsyncEngine, key: str) -> Principal | None:
     return Principal(row.workspace_id, row.id, row.user_id, bool(row.disabled))
 
 
+async def principal_of_key(engine: AsyncEngine, key_id: str) -> Principal | None:
+    """The principal of a key by its id while the key is not revoked: a console session names its key by id and
+    ends when that key is revoked."""
+    query = (
+        select(api_keys.c.id, api_keys.c.workspace_id, api_keys.c.user_id, workspaces.c.disabled)
+        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    return None if row is None else Principal(row.workspace_id, row.id, row.user_id, bool(row.disabled))
+
+
 async def _default_workspace(conn: AsyncConnection, now: datetime, secret: str | None) -> tuple[str, str]:
     row = (
         await conn.execute(

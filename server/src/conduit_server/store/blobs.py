@@ -94,6 +94,14 @@ class BlobStore:
             async for chunk in result.stream():
                 out.write(bytes(chunk))
 
+    async def stream(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The object's bytes [start, end) piece by piece, never whole in memory (the console's audio player seeks
+        with HTTP Range requests)."""
+        options: Any = {"range": (start, end)} if end is not None else ({"range": {"offset": start}} if start else None)
+        result = await obstore.get_async(self._store, key, options=options)
+        async for chunk in result.stream():
+            yield bytes(chunk)
+
     async def delete(self, key: str) -> None:
         try:
             await obstore.delete_async(self._store, key)

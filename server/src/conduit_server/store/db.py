@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from conduit_server.telemetry.pool import instrument_pool
+
 
 def sync_url(url: str) -> str:
     """Normalise any postgres URL to SQLAlchemy's psycopg 3 dialect."""
@@ -21,12 +23,15 @@ def libpq_url(url: str) -> str:
 # Distributed mode (issue 6): an unreachable server must fail fast (the API answers 503), never hang a request.
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10.0
+MAX_OVERFLOW = 10
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_async_engine(sync_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
-                               pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
+    engine = create_async_engine(sync_url(url), pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_pre_ping=True,
+                                 pool_timeout=POOL_TIMEOUT_SECONDS, connect_args=connect_args)
+    instrument_pool(engine, pool_size + MAX_OVERFLOW)  # conduit_db_pool_connections_* (docs/operations.md)
+    return engine
 
 
 def is_connection_error(exc: BaseException | None) -> bool:

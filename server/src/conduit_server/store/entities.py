@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,6 +14,13 @@ from conduit_server.store.tables import entities, media, media_speakers
 
 async def get(conn: AsyncConnection, entity_id: str, workspace_id: str) -> Row[Any] | None:
     query = select(entities).where(entities.c.id == entity_id, entities.c.workspace_id == workspace_id)
+    return (await conn.execute(query)).first()
+
+
+async def set_label(conn: AsyncConnection, entity_id: str, workspace_id: str, label: str | None) -> Row[Any] | None:
+    """Rename an entity of `workspace_id` (None clears the label); None when there is no such entity there."""
+    query = (update(entities).where(entities.c.id == entity_id, entities.c.workspace_id == workspace_id)
+             .values(label=label).returning(*entities.c))
     return (await conn.execute(query)).first()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain import jobs as J
 from conduit_server.domain.views import job_json
+from conduit_server.store import cursor as cursors
 from conduit_server.store.tables import job_events, jobs
 
 
@@ -23,6 +24,15 @@ async def get(conn: AsyncConnection, job_id: str, workspace_id: str | None = Non
     if workspace_id is not None:
         query = query.where(jobs.c.workspace_id == workspace_id)
     return (await conn.execute(query)).first()
+
+
+async def list_page(conn: AsyncConnection, workspace_id: str, *, status: str | None = None, limit: int = 50,
+                    cursor: str | None = None) -> cursors.Page:
+    """One page of a workspace's jobs, newest first, of one status if given (the web console's job list)."""
+    conds = [jobs.c.workspace_id == workspace_id]
+    if status is not None:
+        conds.append(jobs.c.status == status)
+    return await cursors.newest_first(conn, jobs, conds, limit=limit, cursor=cursor)
 
 
 async def add_event(conn: AsyncConnection, job_id: str, event: str, data: dict[str, Any], now: datetime) -> int:

@@ -21,16 +21,14 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
-    """Bring the database to the latest schema. Serialised by an advisory lock so replicas may all call it."""
+    """Bring the database to the latest schema. Serialised by an advisory lock so replicas may all call it; the
+    lock is the transaction's own, so a failed migration releases it and its error is the one reported."""
     engine = create_engine(sync_url(database_url))
     try:
         with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(727274)"))
-            try:
-                cfg = alembic_config(database_url)
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(727274)"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+            cfg = alembic_config(database_url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
     finally:
         engine.dispose()

@@ -1,5 +1,8 @@
 """The webhook outbox: one event per terminal job with a webhook, written in the job's final transaction, and
-every delivery attempt recorded (docs/api.md §6.4)."""
+every delivery attempt recorded (docs/api.md §6.4).
+
+The event itself (id, type, canonical body) is built by the caller with `webhooks.payload.build_webhook_event`
+(jobs/lifecycle.py): the store layer only stores it and queues its delivery, and imports nothing above it."""
 
 from __future__ import annotations
 
@@ -10,34 +13,24 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conduit_server.jobs.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 from conduit_server.store import cursor as cursors
+from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 from conduit_server.store.tables import webhook_attempts, webhook_events
-from conduit_server.webhooks.payload import build_webhook_event
 
 
 async def create_event(
-    conn: AsyncConnection,
-    job: Row[Any],
-    now: datetime,
-    *,
-    error: dict[str, Any] | None,
-    report_id: str | None,
-    matching_id: str | None,
+    conn: AsyncConnection, job: Row[Any], now: datetime, *, event_id: str, event_type: str, body: bytes
 ) -> str:
-    event = build_webhook_event(
-        job_id=job.id, job_type=job.type, status=job.status, terminal_at=now, report_id=report_id,
-        matching_id=matching_id, error=error, created_at=now,
-    )
+    """Store `job`'s event (canonical `body`, sent byte-identical on every attempt) and queue its first delivery."""
     await conn.execute(
         webhook_events.insert().values(
-            id=event.id, workspace_id=job.workspace_id, job_id=job.id, type=event.type, url=job.webhook["url"],
-            headers=job.webhook.get("headers") or {}, body=event.body, status="pending", attempt_count=0,
+            id=event_id, workspace_id=job.workspace_id, job_id=job.id, type=event_type, url=job.webhook["url"],
+            headers=job.webhook.get("headers") or {}, body=body, status="pending", attempt_count=0,
             created_at=now, next_attempt_at=now,
         )
     )
-    await defer(conn, TASK_DELIVER, {"event_id": event.id, "scheduled": True}, queue=WEBHOOK_QUEUE)
-    return event.id
+    await defer(conn, TASK_DELIVER, {"event_id": event_id, "scheduled": True}, queue=WEBHOOK_QUEUE)
+    return event_id
 
 
 async def get(conn: AsyncConnection, event_id: str, workspace_id: str | None = None) -> Row[Any] | None:
@@ -80,3 +73,14 @@ async def list_page(conn: AsyncConnection, workspace_id: str, *, job_id: str | N
     if job_id:
         conds.append(webhook_events.c.job_id == job_id)
     return await cursors.newest_first(conn, webhook_events, conds, limit=limit, cursor=cursor)
+
+
+async def created_since(conn: AsyncConnection, workspace_id: str, since: datetime, *, limit: int) -> list[Row[Any]]:
+    """The workspace's events created at or after `since`, oldest first (the workspace event stream's poll)."""
+    query = (
+        select(webhook_events)
+        .where(webhook_events.c.workspace_id == workspace_id, webhook_events.c.created_at >= since)
+        .order_by(webhook_events.c.created_at, webhook_events.c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())

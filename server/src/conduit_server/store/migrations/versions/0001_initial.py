@@ -22,6 +22,28 @@ def upgrade() -> None:
     op.execute(SchemaManager.get_schema())
 
 
+# The job queue's schema: tables, functions and types, all named procrastinate_* (triggers, indexes and sequences
+# go with their tables). Dropped too on downgrade, or upgrading again fails on "type ... already exists".
+_DROP_QUEUE_SCHEMA = r"""
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'procrastinate\_%' LOOP
+    EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.tablename);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND p.proname LIKE 'procrastinate\_%' LOOP
+    EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', r.sig);
+  END LOOP;
+  FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname = 'public' AND t.typname LIKE 'procrastinate\_%' AND t.typtype IN ('c', 'e', 'd') LOOP
+    EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
+  END LOOP;
+END $$
+"""
+
+
 def downgrade() -> None:
     bind = op.get_bind()
     metadata.drop_all(bind)
+    op.execute(_DROP_QUEUE_SCHEMA)

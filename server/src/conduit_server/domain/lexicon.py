@@ -1,4 +1,7 @@
-"""Small curated English word lists for the language indicators.
+"""Small curated English word lists for the language indicators (analysis/indicators.py).
+
+In `domain` because two layers share them: transcription restores the filled pauses Whisper drops
+(pipeline/transcribe.py) and the disfluency indicators count the same list, so the two always agree.
 
 Written by hand for this project (not copied from a licensed lexicon). Multi-word entries are matched as whole
 token sequences. Lists are deliberately short: precision over recall, so a hit is worth quoting as evidence.

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conduit_server.pipeline.hint import match_hint
 from conduit_server.pipeline.types import MediaAnalysis
+from conduit_server.targeting.hint import match_hint
 
 __all__ = [
     "ON_MISS",

@@ -1,0 +1,21 @@
+"""Report rows, always looked up within one workspace (the web console; the API's handlers query inline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conduit_server.store.tables import reports
+
+
+async def get(conn: AsyncConnection, report_id: str, workspace_id: str) -> Row[Any] | None:
+    query = select(reports).where(reports.c.id == report_id, reports.c.workspace_id == workspace_id)
+    return (await conn.execute(query)).first()
+
+
+async def of_job(conn: AsyncConnection, job_id: str, workspace_id: str) -> Row[Any] | None:
+    query = select(reports).where(reports.c.job_id == job_id, reports.c.workspace_id == workspace_id)
+    return (await conn.execute(query)).first()
