@@ -31,3 +31,13 @@ def test_word_outside_diarized_speech_takes_nearest_speaker() -> None:
 def test_no_words_no_speakers() -> None:
     turns = build_turns([], [SpeakerSegment(0.0, 1.0, 0)], 2.0)
     assert turns.utterances == () and turns.label_of_speaker == ()
+
+
+def test_word_stretched_over_silence_lands_on_one_stretch_of_speech() -> None:
+    # Whisper now and then times the first word of a piece from long before it (AMI: "right." over 0-15.6 s); the
+    # utterance must not span the silence and the other speaker's turn in between
+    segs = [SpeakerSegment(8.2, 9.6, 0), SpeakerSegment(15.5, 15.6, 1), SpeakerSegment(15.6, 17.0, 1)]
+    turns = build_turns([_w(0.0, 15.6, "right."), _w(15.6, 16.2, "Okay.")], segs, 20.0)
+    first = turns.utterances[0]
+    assert first.text == "right." and (first.start, first.end) == (8.2, 9.6)
+    assert [u.speaker_index for u in turns.utterances] == [0, 1]

@@ -18,6 +18,7 @@ from conduit_server.pipeline.diarize import FRAME_S, SpeakerSegment
 from conduit_server.pipeline.types import Utterance, Word
 
 _NEAREST_S = 1.0
+_WORD_GAP_S = 1.0  # silence inside one word longer than this is a misplaced word edge, not a pause
 
 __all__ = ["Turns", "build_turns"]
 
@@ -56,12 +57,23 @@ def _word_label(frames: np.ndarray, w: Word, previous: int) -> int:
 
 
 def _trim_to_speech(frames: np.ndarray, w: Word) -> Word:
-    """Whisper often starts a turn's first word in the silence before it: move the edges onto voiced frames."""
+    """Whisper often starts a turn's first word in the silence before it: move the edges onto voiced frames.
+
+    A word whose span holds several stretches of speech apart by more than `_WORD_GAP_S` is put on the longest of
+    them: on far-field meetings Whisper now and then stretches the first word of a piece over many seconds of
+    silence (AMI trn07: one "right." from 0 s to 15.6 s), which would otherwise become one long utterance over
+    the silence and the speech of others."""
     a = int(np.floor(w.start / FRAME_S))
     b = max(a + 1, int(np.ceil(w.end / FRAME_S)))
     voiced = np.flatnonzero(frames[a:b] >= 0)
     if voiced.size == 0:
         return w
+    breaks = np.flatnonzero(np.diff(voiced) > int(_WORD_GAP_S / FRAME_S))
+    if breaks.size:
+        firsts = np.concatenate([[0], breaks + 1])
+        lasts = np.concatenate([breaks, [voiced.size - 1]])
+        longest = int(np.argmax(voiced[lasts] - voiced[firsts]))
+        voiced = voiced[firsts[longest] : lasts[longest] + 1]
     start = max(w.start, (a + voiced[0]) * FRAME_S)
     end = min(w.end, (a + voiced[-1] + 1) * FRAME_S)
     return w if (start, end) == (w.start, w.end) else Word(start, max(start, end), w.text, w.probability)
