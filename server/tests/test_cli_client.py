@@ -191,8 +191,10 @@ async def test_stream_resumes_after_last_event_id_and_is_per_workspace(flow: Flo
 
 async def test_jobs_files_entities_and_transcript(flow: Flow, server: Server, home: Path) -> None:
     listed = json.loads((await conduit(server, home, "jobs", "list", "--json")).stdout)
-    assert [j["status"] for j in listed][:2] == ["failed", "succeeded"]  # this machine's jobs, newest first
+    assert [j["status"] for j in listed][:2] == ["failed", "succeeded"]  # the workspace's jobs, newest first
     job_id = listed[1]["id"]
+    only_failed = json.loads((await conduit(server, home, "jobs", "list", "--status", "failed", "--json")).stdout)
+    assert [j["id"] for j in only_failed] == [listed[0]["id"]]
     watched = await conduit(server, home, "jobs", "watch", job_id, "--json")
     assert watched.exit_code == 0 and json.loads(watched.stdout)["job_id"] == job_id
     failed = await conduit(server, home, "jobs", "watch", listed[0]["id"])

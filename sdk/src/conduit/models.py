@@ -57,6 +57,8 @@ class Job:
     released_credits: float | None = None
     error: JobErrorData | None = None
     request_id: str | None = None
+    label: str | None = None
+    media_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -190,6 +192,15 @@ class RetentionLockResult:
 @dataclass(slots=True)
 class ListFilesResponse:
     files: list[MediaFile]
+    has_more: bool
+    next_cursor: str | None
+
+
+@dataclass(slots=True)
+class ListJobsResponse:
+    """A page of `GET /v1/jobs` (extension): the workspace's jobs, newest first."""
+
+    jobs: list[Job]
     has_more: bool
     next_cursor: str | None
 
@@ -362,6 +373,7 @@ parse_matching_subject = wire_reader(MatchingResolvedSubject)
 parse_media_object = wire_reader(MediaObject)
 parse_media_file = wire_reader(MediaFile)
 parse_list_files = wire_reader(ListFilesResponse)
+parse_list_jobs = wire_reader(ListJobsResponse)
 parse_media_speakers = wire_reader(MediaSpeakers)
 parse_delete_receipt = wire_reader(FileDeleteReceipt)
 parse_retention_lock = wire_reader(RetentionLockResult)

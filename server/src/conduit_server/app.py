@@ -17,6 +17,7 @@ from conduit_server.api import (
     errors,
     files,
     health,
+    job_list,
     jobs,
     matching,
     openapi,
@@ -45,7 +46,7 @@ def build_api(lifespan: object = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    for module in (health, files, reports, matching, jobs, entities, psychometrics, webhook_events,
+    for module in (health, files, reports, matching, job_list, jobs, entities, psychometrics, webhook_events,
                    webhook_stream):
         app.include_router(module.router)
     app.include_router(metrics_router)  # GET /metrics for Prometheus (docs/operations.md)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from rich.table import Table
 
-from .._errors import ApiError
 from .._requests import segment
 from .._transport import RequestSpec
-from . import _history
 from ._app import State, cli, err, out, print_json
 from ._report import finish, follow, show_report
 
@@ -30,28 +26,25 @@ def jobs() -> None:
 
 
 @jobs.command("list")
+@click.option("--status", type=click.Choice(["queued", "running", "succeeded", "failed", "canceled"]),
+              help="only jobs with this status")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="how many, newest first")
 @_json
 @click.pass_obj
-def jobs_list(state: State, as_json: bool) -> None:
-    """Jobs started from this machine, with their current status (the API has no job listing)."""
-    client = state.client()
-    rows: list[dict[str, Any]] = []
-    for job_id, label in _history.recent(client.base_url):
-        try:
-            job = client.primitives.jobs.get(job_id)
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            continue  # deleted, or another workspace's key
-        rows.append({"id": job.id, "status": job.status, "stage": job.stage, "createdAt": job.created_at,
-                     "label": label, "reportId": job.report_id})
+def jobs_list(state: State, status: str | None, limit: int, as_json: bool) -> None:
+    """The workspace's jobs, newest first."""
+    page = state.client().primitives.jobs.list(limit=limit, status=status)
+    rows = [{"id": job.id, "type": job.type, "status": job.status, "stage": job.stage, "createdAt": job.created_at,
+             "label": job.label, "reportId": job.report_id, "matchingId": job.matching_id} for job in page.jobs]
     if as_json:
         print_json(rows)
         return
     table = _table("JOB", "STATUS", "STAGE", "CREATED", "LABEL")
     for row in rows:
-        table.add_row(row["id"], row["status"], row["stage"] or "-", row["createdAt"], row["label"])
+        table.add_row(row["id"], row["status"], row["stage"] or "-", row["createdAt"], row["label"] or "")
     out().print(table)
+    if page.has_more:
+        err().print(f"(more: --limit {min(100, limit * 2)} shows older ones)")
 
 
 @jobs.command("get")

@@ -20,11 +20,6 @@ def config_dir() -> Path:
     return Path(base) / "conduit"
 
 
-def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "conduit"
-
-
 def credentials_path() -> Path:
     return config_dir() / "credentials.toml"
 

@@ -5,7 +5,6 @@ Ctrl-C while the job runs asks whether to cancel it; answering no keeps watching
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import cast
 
@@ -16,7 +15,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from .._client import Conduit
 from ..models import Job, Report
 from ..types import ReportLanguage, ReportSource, ReportTemplate, TargetSelector, WebhookConfig
-from . import _history
 from ._app import EXIT_FAILED, EXIT_INTERRUPTED, State, cli, err, out, print_json
 from ._target import parse_target
 
@@ -159,7 +157,6 @@ def report(state: State, source: str, template: str, target_spec: str, on_miss: 
         language=cast("ReportLanguage | None", language),
         webhook=webhook,
     )
-    _history.record(client.base_url, receipt.job_id, label or os.path.basename(source))
     if no_wait:
         click.echo(receipt.job_id)
         return

@@ -9,7 +9,7 @@ from .._errors import TimeoutError as SDKTimeoutError
 from .._requests import segment
 from .._streaming import DEFAULT_STREAM_TIMEOUT_MS, OnEvent, aiter_job_events, iter_job_events
 from .._transport import AsyncTransport, RequestSpec, SyncTransport
-from ..models import Job, JobEvent, parse_job
+from ..models import Job, JobEvent, ListJobsResponse, parse_job, parse_list_jobs
 from ..types import CancelSignal
 
 
@@ -33,9 +33,24 @@ def _timed_out(job_id: str, timeout_ms: int) -> SDKTimeoutError:
     return SDKTimeoutError(f"Timed out waiting for job {job_id} after {timeout_ms}ms")
 
 
+def _list_query(limit: int | None, cursor: str | None, status: str | None) -> dict[str, str]:
+    query = {"limit": str(limit or 20)}
+    if cursor:
+        query["cursor"] = cursor
+    if status:
+        query["status"] = status
+    return query
+
+
 class Jobs:
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None, status: str | None = None,
+             request_id: str | None = None) -> ListJobsResponse:
+        """The workspace's jobs, newest first (`GET /v1/jobs`, an extension of this server)."""
+        spec = RequestSpec("GET", "/v1/jobs", query=_list_query(limit, cursor, status), request_id=request_id)
+        return parse_list_jobs(self._transport.request(spec).data)
 
     def get(self, job_id: str, *, request_id: str | None = None) -> Job:
         spec = RequestSpec("GET", f"/v1/jobs/{segment(job_id, 'job_id')}", request_id=request_id)
@@ -80,6 +95,12 @@ class Jobs:
 class AsyncJobs:
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+
+    async def list(self, *, limit: int | None = None, cursor: str | None = None, status: str | None = None,
+                   request_id: str | None = None) -> ListJobsResponse:
+        """The workspace's jobs, newest first (`GET /v1/jobs`, an extension of this server)."""
+        spec = RequestSpec("GET", "/v1/jobs", query=_list_query(limit, cursor, status), request_id=request_id)
+        return parse_list_jobs((await self._transport.request(spec)).data)
 
     async def get(self, job_id: str, *, request_id: str | None = None) -> Job:
         spec = RequestSpec("GET", f"/v1/jobs/{segment(job_id, 'job_id')}", request_id=request_id)

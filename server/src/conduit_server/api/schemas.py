@@ -234,6 +234,12 @@ class Job(Open):
     mediaId: str = omitted()
 
 
+class JobList(Open):  # GET /v1/jobs (extension)
+    jobs: list[Job]
+    hasMore: bool
+    nextCursor: str | None
+
+
 # -- job event stream (5): the JSON in each frame's `data:` line ----------------------------------------------------
 class StatusEvent(Open):
     status: Literal["queued", "running"]
