@@ -91,3 +91,16 @@ def asgi_client(rt: Runtime) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://conduit.test")
 
 
+
+
+def postgres_pids(pgdata: Path) -> list[int]:
+    """postgres processes working in `pgdata` (the postmaster and its children chdir into their data dir): what a
+    test that started an embedded server may kill after a failure, and never anything else's."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.info["name"] == "postgres" and Path(proc.cwd()).resolve() == pgdata.resolve():
+                found.append(proc.pid)
+    return found

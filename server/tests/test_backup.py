@@ -26,7 +26,7 @@ from conduit_server.store.backup import backup
 from conduit_server.store.embedded import EmbeddedPostgres
 from fixtures.api_helpers import uploaded_id
 from fixtures.speech import tone, two_speaker_short
-from server_testkit import asgi_client, make_settings, workers_for
+from server_testkit import asgi_client, make_settings, postgres_pids, workers_for
 from webhooks.webhook_receiver import Receiver, respond
 
 pytestmark = pytest.mark.slow  # one real pipeline run makes the report
@@ -39,14 +39,6 @@ def _conduit(command: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
 
 
-def _postgres_pids(pgdata: Path) -> list[int]:
-    """postgres processes working in `pgdata` (only a failed test leaves one behind)."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if proc.info["name"] == "postgres" and Path(proc.cwd()).resolve() == pgdata.resolve():
-                found.append(proc.pid)
-    return found
 
 
 def _blobs(data_dir: Path) -> dict[str, bytes]:
@@ -63,7 +55,7 @@ def root() -> Iterator[Path]:
         yield path
     finally:
         for pgdata in path.glob("*/pg"):
-            for pid in _postgres_pids(pgdata):
+            for pid in postgres_pids(pgdata):
                 with contextlib.suppress(psutil.Error):
                     psutil.Process(pid).kill()
         shutil.rmtree(path, ignore_errors=True)
@@ -142,7 +134,7 @@ async def original(root: Path, hooks: Receiver) -> Original:
             over_live = await asyncio.to_thread(_conduit, "restore", str(root / "backup.tar"), "--data-dir",
                                                 str(root / "data"), "--force")
             assert over_live.returncode == 1 and "a server is running" in over_live.stderr
-    assert not _postgres_pids(root / "data" / "pg"), "the last owner (this runtime) stopped PostgreSQL"
+    assert not postgres_pids(root / "data" / "pg"), "the last owner (this runtime) stopped PostgreSQL"
     return Original(created.api_key, job_id, state, _blobs(root / "data"), made.stdout)
 
 
@@ -151,7 +143,7 @@ async def test_restore_brings_back_every_file_job_report_entity_and_event(root: 
     restored = await asyncio.to_thread(_conduit, "restore", str(root / "backup.tar"), "--data-dir",
                                        str(root / "restored"))
     assert restored.returncode == 0, restored.stderr[-3000:]
-    assert not _postgres_pids(root / "restored" / "pg"), "restore stops the PostgreSQL it started"
+    assert not postgres_pids(root / "restored" / "pg"), "restore stops the PostgreSQL it started"
 
     assert _blobs(root / "restored") == original.blobs and len(original.blobs) == 2
     async with open_runtime(make_settings(root / "restored")) as rt, asgi_client(rt) as api:
@@ -169,7 +161,7 @@ async def test_restore_refuses_a_data_dir_that_holds_data(root: Path, original: 
 
 async def test_backup_of_a_stopped_server_starts_and_stops_postgres(root: Path, original: Original) -> None:
     manifest = await backup(make_settings(root / "data"), root / "offline.tar")
-    assert not _postgres_pids(root / "data" / "pg")
+    assert not postgres_pids(root / "data" / "pg")
     assert manifest["schemaRevision"] == "0001" and manifest["mediaFiles"] == 2
     assert manifest["counts"]["jobs"] == 1 and manifest["counts"]["reports"] == 1
     assert manifest["counts"]["webhook_events"] == 1 and manifest["counts"]["entities"] >= 1

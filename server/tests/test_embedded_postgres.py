@@ -19,6 +19,7 @@ import psutil
 import psycopg
 import pytest
 from conduit_server.store.embedded import EmbeddedPostgres
+from server_testkit import postgres_pids
 
 _SERVER = """
 import sys
@@ -43,14 +44,6 @@ def pgdata() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def postgres_pids(pgdata: Path) -> list[int]:
-    """postgres processes working in `pgdata` (the postmaster and its children chdir into their data dir)."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if proc.info["name"] == "postgres" and Path(proc.cwd()).resolve() == pgdata.resolve():
-                found.append(proc.pid)
-    return found
 
 
 def wait_gone(pgdata: Path, timeout: float = 30) -> list[int]:

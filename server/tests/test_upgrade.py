@@ -33,7 +33,7 @@ from conduit_server.store.migrate import alembic_config, upgrade
 from conduit_server.store.tables import metadata
 from fixtures.api_helpers import report_body, uploaded_id
 from fixtures.speech import two_speaker_short
-from server_testkit import _admin, _with_database, asgi_client, make_settings, workers_for
+from server_testkit import _admin, _with_database, asgi_client, make_settings, postgres_pids, workers_for
 from sqlalchemy import create_engine, text
 
 QUEUE_PREFIX = "procrastinate_"  # the job queue's own schema, made by its SchemaManager, not by tables.py
@@ -110,13 +110,6 @@ def test_downgrade_to_base_then_upgrade_again(server_url: str) -> None:
     assert _revision(url) == HEAD and _public_objects(url) == migrated
 
 
-def _postgres_pids(pgdata: Path) -> list[int]:
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if proc.info["name"] == "postgres" and Path(proc.cwd()).resolve() == pgdata.resolve():
-                found.append(proc.pid)
-    return found
 
 
 @pytest.fixture()
@@ -127,7 +120,7 @@ def root() -> Iterator[Path]:
     try:
         yield path
     finally:
-        for pid in _postgres_pids(path / "data" / "pg"):  # only a failed test leaves one
+        for pid in postgres_pids(path / "data" / "pg"):  # only a failed test leaves one
             with contextlib.suppress(psutil.Error):
                 psutil.Process(pid).kill()
         shutil.rmtree(path, ignore_errors=True)
