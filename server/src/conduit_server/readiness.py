@@ -19,11 +19,10 @@ import uuid
 from collections.abc import Awaitable
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
 from conduit_server.runtime import Runtime
 from conduit_server.store.blobs import BlobStore
-from conduit_server.store.migrate import alembic_config
+from conduit_server.store.migrate import alembic_config, schema_version
 
 __all__ = ["TIMEOUT_S", "readiness", "storage_check"]
 
@@ -49,10 +48,7 @@ async def _bounded(check: Awaitable[str]) -> str:
 async def _schema_version(rt: Runtime) -> str | None:
     """The database's migration, None for a database no migration has reached."""
     async with rt.engine.connect() as conn:
-        if not (await conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL"))).scalar():
-            return None
-        row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
-    return None if row is None else str(row[0])
+        return await schema_version(conn)
 
 
 async def _storage(blobs: BlobStore) -> str:

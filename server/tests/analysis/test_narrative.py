@@ -362,3 +362,65 @@ def test_settings_off_by_default_and_parsed() -> None:
     assert "sk-secret" not in repr(r)
     with pytest.raises(SettingsError):
         Settings.from_env({"CONDUIT_LLM_URL": "http://127.0.0.1:8080/v1"})
+
+
+# -- in a report job: the model is called holding no database transaction ----------------------------------------
+
+# sessions of this database that have sat inside an open transaction, doing nothing, for a while (a pool's
+# connection between two statements of a short transaction is there for microseconds, not 300 ms)
+STUCK_IN_TRANSACTION = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND state LIKE 'idle in transaction%' AND state_change < clock_timestamp() - interval '300 milliseconds'
+"""
+
+
+async def test_report_job_calls_the_model_outside_any_transaction(database_url: str, tmp_path: Any) -> None:
+    """A slow or unreachable LLM must not hold a transaction (and its row locks, and a pooled connection) open:
+    while the endpoint is being called, no session of the job's database is idle inside a transaction."""
+    from conduit_server.domain import jobs as J
+    from conduit_server.domain.ids import new_id
+    from conduit_server.jobs.run_job import run_job
+    from conduit_server.jobs.submit import submit
+    from conduit_server.store import accounts, reports
+    from conduit_server.store import entities as entity_store
+    from conduit_server.store import jobs as job_store
+    from conduit_server.store import media as media_store
+    from server_testkit import open_test_runtime
+    from sqlalchemy import text
+
+    stuck: list[int] = []
+    holder: dict[str, Any] = {}
+
+    async def respond(body: dict[str, Any]) -> Reply:
+        await asyncio.sleep(0.6)  # a model takes its time; a transaction left open meanwhile ages past 300 ms
+        async with holder["rt"].engine.connect() as conn:
+            stuck.append(int((await conn.execute(text(STUCK_IN_TRANSACTION))).scalar_one()))
+        return 200, completion(faithful(report_of(body)))
+
+    server = LocalServer(respond)
+    async with server as url, open_test_runtime(database_url, tmp_path, llm_url=url, llm_model=MODEL,
+                                                llm_timeout_seconds=10.0) as rt:
+        holder["rt"] = rt
+        workspace_id = (await accounts.create_key(rt.engine, rt.clock())).workspace_id
+        now = rt.clock()
+        media_id, entity_id = new_id("med_"), new_id("ent_")
+        async with rt.engine.begin() as conn:  # a processed recording whose first speaker is a known entity
+            await media_store.insert_upload(
+                conn, id=media_id, workspace_id=workspace_id, label="call", content_type="audio/wav",
+                source="SDK", created_by_user_id="usr_test", processing_status="COMPLETED",
+                analysis=scripted().to_json(), created_at=now)
+            await entity_store.create(conn, entity_id, workspace_id, [1.0, 0.0], now)
+            await entity_store.link_speaker(conn, media_id, 0, entity_id)
+            job = await submit(conn, workspace_id=workspace_id, job_type=J.REPORT_JOB, media_id=media_id, now=now,
+                               request={"mediaId": media_id, "template": "general_report", "templateParams": None,
+                                        "target": {"strategy": "dominant"}, "webhook": None, "language": "en",
+                                        "label": None, "entityLabel": "Dana"})
+        await run_job(rt, job.id)
+        async with rt.engine.connect() as conn:
+            done = await job_store.get(conn, job.id)
+            assert done is not None and done.status == J.SUCCEEDED, done
+            report = await reports.get(conn, done.report_id, workspace_id)
+    assert server.paths == ["POST /v1/chat/completions"] and stuck == [0]
+    assert report is not None and report.json["summary"].startswith("Put simply, ")  # the model's rewrite is kept
+    assert report.evidence["behaviorMapId"] is not None and report.entity_id == entity_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select, update
 from starlette.responses import JSONResponse
 
 from conduit_server.api import openapi as oa
@@ -13,10 +12,10 @@ from conduit_server.api.idempotency import header_key, run_idempotent
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
 from conduit_server.domain.views import entity_json
+from conduit_server.store import behavior as behavior_store
 from conduit_server.store import entities as entity_store
 from conduit_server.store import erasure
 from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import behavior_maps, entities
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 
@@ -60,11 +59,7 @@ async def update_entity(entity_id: str, request: Request, who: Principal = Depen
                 if not isinstance(label, str) or not 1 <= len(label.strip()) <= 64:
                     raise ValidationFailed([("label", "must be a non-blank string of at most 64 characters, or null")])
                 label = label.strip()
-            row = (
-                await conn.execute(
-                    update(entities).where(entities.c.id == entity_id).values(label=label).returning(*entities.c)
-                )
-            ).one()
+            row = await entity_store.set_label(conn, entity_id, who.workspace_id, label) or row
         counts = await entity_store.media_counts(conn, [row.id])
     return JSONResponse(entity_json(row, counts[row.id]))
 
@@ -91,12 +86,7 @@ async def behavior_map(entity_id: str, request: Request, who: Principal = Depend
     async with rt.engine.connect() as conn:
         if await entity_store.get(conn, entity_id, who.workspace_id) is None:
             raise NotFound("Entity not found")
-        row = (
-            await conn.execute(
-                select(behavior_maps).where(behavior_maps.c.entity_id == entity_id)
-                .order_by(behavior_maps.c.created_at.desc(), behavior_maps.c.id.desc()).limit(1)
-            )
-        ).first()
+        row = await behavior_store.latest_map(conn, entity_id)
     if row is None:
         raise NotFound("No behavior map exists for this entity yet")
     return JSONResponse({

@@ -7,7 +7,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import update
 from starlette.responses import JSONResponse
 
 from conduit_server.api import openapi as oa
@@ -24,7 +23,6 @@ from conduit_server.runtime import Runtime
 from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
-from conduit_server.store.tables import media
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 
@@ -76,19 +74,13 @@ async def store_upload(rt: Runtime, who: Principal, form: UploadedForm, label: s
         await rt.blobs.put_file(storage_key, form.file_path)
     try:
         async with rt.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    media.insert()
-                    .values(
-                        id=media_id, workspace_id=who.workspace_id, label=label, content_type=content_type,
-                        size_bytes=form.size, duration_seconds=duration, source=source,
-                        created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id,
-                        storage_key=storage_key if form.size else None, sha256=form.sha256,
-                        processing_status=status, error=error, created_at=now, last_used_at=now,
-                    )
-                    .returning(*media.c)
-                )
-            ).one()
+            row = await media_store.insert_upload(
+                conn, id=media_id, workspace_id=who.workspace_id, label=label, content_type=content_type,
+                size_bytes=form.size, duration_seconds=duration, source=source,
+                created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id,
+                storage_key=storage_key if form.size else None, sha256=form.sha256,
+                processing_status=status, error=error, created_at=now, last_used_at=now,
+            )
             if status == "PENDING":
                 await defer_analysis(conn, TASK_PROCESS_MEDIA, {"media_id": media_id},
                                      workspace_id=who.workspace_id)
@@ -183,7 +175,7 @@ async def delete_file(media_id: str, request: Request, who: Principal = Depends(
                 raise NotFound("File not found")
             failed: list[str] = []
             if row.deleted_at is None:
-                await conn.execute(update(media).where(media.c.id == media_id).values(deleted_at=now))
+                await media_store.soft_delete(conn, media_id, now)
                 failed = await fail_jobs_of_deleted_media(conn, media_id, now, rt.settings)
         rt.events.publish(*failed)
         return JSONResponse({"mediaId": media_id, "deleted": True})
@@ -202,6 +194,6 @@ async def retention(media_id: str, request: Request, who: Principal = Depends(pr
         raise ValidationFailed([("lock", "must be a boolean")])
     async with rt.engine.begin() as conn:
         await _visible(conn, media_id, who)
-        await conn.execute(update(media).where(media.c.id == media_id).values(retention_locked=lock))
+        await media_store.set_retention_lock(conn, media_id, lock)
     message = "Retention lock enabled" if lock else "Retention lock disabled"
     return JSONResponse({"mediaId": media_id, "retentionLock": lock, "message": message})

@@ -13,20 +13,18 @@ import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects.postgresql import insert
 from starlette.responses import JSONResponse, Response
 
 from conduit_server.api.deps import runtime
 from conduit_server.api.errors import envelope
 from conduit_server.domain.errors import ApiError, ValidationFailed
+from conduit_server.store import idempotency as idem_store
 from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import idempotency_keys
+from conduit_server.store.idempotency import Claim, KeyScope
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)  # an in-progress claim nobody renews for this long belongs to a dead process
@@ -71,56 +69,15 @@ def json_digest(body: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class KeyScope:
-    """One key's identity: workspace + method + route template + the caller's key."""
-
-    workspace_id: str
-    method: str
-    route: str
-    key: str
-
-    def where(self) -> Any:
-        return and_(
-            idempotency_keys.c.workspace_id == self.workspace_id,
-            idempotency_keys.c.method == self.method,
-            idempotency_keys.c.route == self.route,
-            idempotency_keys.c.key == self.key,
-        )
-
-
-@dataclass(frozen=True)
-class Claim:
-    """An in-progress row this request wrote; `created_at` tells it apart from a later claim of the same key
-    (taken over after this one's lease ran out), so a slow request never overwrites its successor's row."""
-
-    scope: KeyScope
-    created_at: datetime
-
-    def where(self) -> Any:
-        return and_(self.scope.where(), idempotency_keys.c.created_at == self.created_at)
-
-
 async def claim(rt: Any, scope: KeyScope, fp: str) -> Claim | Any:
     """Claim the key (returns the Claim), or return the row that holds it: a finished request or a live claim.
     Rows past `expires_at` (stored answers after 24 h, claims whose lease ran out) are removed first."""
     for _ in range(3):  # the holder may release (5xx, 429) between our insert and select: try again
         now = rt.clock()
         async with rt.engine.begin() as conn:
-            await conn.execute(delete(idempotency_keys).where(scope.where(), idempotency_keys.c.expires_at < now))
-            inserted = await conn.execute(
-                insert(idempotency_keys)
-                .values(workspace_id=scope.workspace_id, method=scope.method, route=scope.route, key=scope.key,
-                        fingerprint=fp, state="in_progress", created_at=now, expires_at=now + LEASE)
-                .on_conflict_do_nothing()
-                .returning(idempotency_keys.c.key)
-            )
-            # RETURNING, not rowcount: the asyncpg driver reports -1 for INSERT .. ON CONFLICT DO NOTHING
-            if inserted.first() is not None:
-                return Claim(scope, now)
-            row = (await conn.execute(select(idempotency_keys).where(scope.where()))).first()
-        if row is not None:
-            return row
+            held = await idem_store.try_claim(conn, scope, fp, now, now + LEASE)
+        if held is not None:
+            return held
     raise ApiError("A request with this Idempotency-Key is still in progress",
                    code="idempotency_key_in_progress", status=409)
 
@@ -177,9 +134,7 @@ async def _renewed(rt: Any, held: Claim) -> AsyncIterator[None]:
             await asyncio.sleep(RENEW_EVERY.total_seconds())
             with contextlib.suppress(Exception):  # a missed renewal only shortens the lease; the next one retries
                 async with rt.engine.begin() as conn:
-                    await conn.execute(update(idempotency_keys)
-                                       .where(held.where(), idempotency_keys.c.state == "in_progress")
-                                       .values(expires_at=rt.clock() + LEASE))
+                    await idem_store.renew(conn, held, rt.clock() + LEASE)
 
     task = asyncio.create_task(renew())
     try:
@@ -192,10 +147,9 @@ async def _renewed(rt: Any, held: Claim) -> AsyncIterator[None]:
 
 async def _store(rt: Any, held: Claim, status: int, body: bytes) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(update(idempotency_keys).where(held.where()).values(
-            state="done", status_code=status, body=body, expires_at=held.created_at + TTL))
+        await idem_store.store_answer(conn, held, status, body, held.created_at + TTL)
 
 
 async def _release(rt: Any, held: Claim) -> None:
     async with rt.engine.begin() as conn:
-        await conn.execute(delete(idempotency_keys).where(held.where()))
+        await idem_store.release(conn, held)

@@ -19,7 +19,7 @@ from conduit_server.domain import jobs as J
 from conduit_server.domain.clock import iso
 from conduit_server.domain.errors import NotFound, ValidationFailed
 from conduit_server.domain.views import job_json
-from conduit_server.jobs.lifecycle import terminate
+from conduit_server.jobs.lifecycle import cancel
 from conduit_server.limits.quotas import STREAMS, Slot
 from conduit_server.runtime import Runtime
 from conduit_server.store import jobs as job_store
@@ -50,13 +50,9 @@ async def cancel_job(job_id: str, request: Request, who: Principal = Depends(pri
     async def run() -> JSONResponse:
         now = rt.clock()
         async with rt.engine.begin() as conn:
-            row = await job_store.get(conn, job_id, who.workspace_id)
-            if row is None:
-                raise NotFound("Job not found")
-            if row.status == J.QUEUED:
-                row = await terminate(conn, job_id, J.CANCELED, now, rt.settings) or row
-            elif row.status == J.RUNNING:
-                await job_store.request_cancel(conn, job_id, now)
+            row = await cancel(conn, job_id, who.workspace_id, now, rt.settings)
+        if row is None:
+            raise NotFound("Job not found")
         rt.events.publish(job_id)
         return JSONResponse(job_json(row))
 

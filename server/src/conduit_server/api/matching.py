@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse
 
@@ -19,9 +18,11 @@ from conduit_server.domain.errors import ApiError, NotFound
 from conduit_server.domain.views import matching_json
 from conduit_server.jobs.delivery import policy_for
 from conduit_server.jobs.submit import receipt, submit
+from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
+from conduit_server.store import matchings as matching_store
+from conduit_server.store import media as media_store
 from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import entities, matchings, media
 
 router = APIRouter(prefix="/v1/matching", tags=["matching"])
 
@@ -55,22 +56,15 @@ async def _check_subjects(conn: AsyncConnection, workspace_id: str, subjects: li
     per kind whatever the group size, each id once, and only ids are read (never a media's analysis)."""
     entity_ids = {s["entityId"] for s in subjects if s["type"] == "entity_id"}
     media_ids = {s["mediaId"] for s in subjects if s["type"] == "media_target"}
-    known_entities: set[str] = set()
-    if entity_ids:
-        known_entities = set((await conn.execute(select(entities.c.id).where(
-            entities.c.id.in_(entity_ids), entities.c.workspace_id == workspace_id))).scalars())
-    live_media: set[str] = set()
-    if media_ids:
-        live_media = set((await conn.execute(select(media.c.id).where(
-            media.c.id.in_(media_ids), media.c.workspace_id == workspace_id, media.c.internal.is_(False),
-            media.c.purged_at.is_(None), media.c.deleted_at.is_(None)))).scalars())
+    known_entities = await entity_store.known_ids(conn, workspace_id, entity_ids)
+    live_media = await media_store.live_ids(conn, workspace_id, media_ids)
     for subject in subjects:
         if subject["type"] == "entity_id" and subject["entityId"] not in known_entities:
             raise ApiError(f"Unknown entity {subject['entityId']}", code="unknown_entity", status=422)
         if subject["type"] == "media_target" and subject["mediaId"] not in live_media:
             raise ApiError(f"Unknown media {subject['mediaId']}", code="unknown_media", status=422)
     if live_media:
-        await conn.execute(update(media).where(media.c.id.in_(live_media)).values(last_used_at=now))
+        await media_store.touch_many(conn, live_media, now)
 
 
 @router.get("/by-job/{job_id}", responses=oa.responses(report_schemas.Matching | None, *oa.NOT_FOUND,
@@ -81,7 +75,7 @@ async def matching_by_job(job_id: str, request: Request, who: Principal = Depend
         job = await job_store.get(conn, job_id, who.workspace_id)
         if job is None or job.type != J.MATCHING_JOB:
             raise NotFound("Job not found")
-        row = (await conn.execute(select(matchings).where(matchings.c.job_id == job_id))).first()
+        row = await matching_store.of_job(conn, job_id, who.workspace_id)
     return JSONResponse(None if row is None else matching_json(row))
 
 
@@ -89,11 +83,7 @@ async def matching_by_job(job_id: str, request: Request, who: Principal = Depend
 async def get_matching(matching_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(matchings).where(matchings.c.id == matching_id, matchings.c.workspace_id == who.workspace_id)
-            )
-        ).first()
+        row = await matching_store.get(conn, matching_id, who.workspace_id)
     if row is None:
         raise NotFound("Matching not found")
     return JSONResponse(matching_json(row))

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from starlette.responses import JSONResponse
 
 from conduit_server.analysis import build_behavior_map, estimate_psychometrics, measure_sample, quality
@@ -29,9 +28,9 @@ from conduit_server.domain.ids import new_id
 from conduit_server.jobs import recordings
 from conduit_server.pipeline.types import MediaAnalysis
 from conduit_server.store import media as media_store
+from conduit_server.store import psychometrics as psychometrics_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
-from conduit_server.store.tables import media, psychometrics
 from conduit_server.targeting.target import parse_target_selector, select_target
 
 router = APIRouter(prefix="/v2/psychometrics", tags=["psychometrics"])
@@ -79,13 +78,13 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
     media_id = new_id("med_")
     key = f"{who.workspace_id}/{media_id}"
     async with rt.engine.begin() as conn:  # the row first: a recording in storage always has one to sweep it by
-        await conn.execute(media.insert().values(
-            id=media_id, workspace_id=who.workspace_id, label="psychometrics", content_type=probe.content_type,
+        await media_store.insert_upload(
+            conn, id=media_id, workspace_id=who.workspace_id, label="psychometrics", content_type=probe.content_type,
             size_bytes=form.size, duration_seconds=probe.duration_seconds, source="SDK",
             created_by_api_key_id=who.api_key_id, created_by_user_id=who.user_id, storage_key=key,
             sha256=form.sha256, processing_status="PENDING", internal=True, created_at=now, last_used_at=now,
             deleted_at=None,
-        ))
+        )
     try:
         await rt.blobs.put_file(key, form.file_path)
         async with rt.engine.begin() as conn:
@@ -104,8 +103,9 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
         sample = measure_sample(analysis, speaker.index)
         scores = estimate_psychometrics(build_behavior_map([sample]))
         created = rt.clock()
-        result = {
-            "analysisId": new_id("ana_"),
+        analysis_id = new_id("ana_")
+        result: dict[str, Any] = {
+            "analysisId": analysis_id,
             "createdAt": iso(created),
             "expiresAt": iso(created + timedelta(days=rt.settings.psychometrics_ttl_days)),
             "psychometrics": scores,
@@ -115,10 +115,8 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
                                segment_count=len(analysis.utterances)),
         }
         async with rt.engine.begin() as conn:
-            await conn.execute(psychometrics.insert().values(
-                id=result["analysisId"], workspace_id=who.workspace_id, result=result, created_at=created,
-                expires_at=created + timedelta(days=rt.settings.psychometrics_ttl_days),
-            ))
+            await psychometrics_store.insert(conn, analysis_id, who.workspace_id, result, created,
+                                             created + timedelta(days=rt.settings.psychometrics_ttl_days))
         return JSONResponse(result)
     finally:  # the recording is not kept, whatever the outcome (a timeout, the client gone): jobs/recordings.py
         await recordings.discard(rt, media_id, key)
@@ -141,10 +139,7 @@ async def _wait_processed(rt: Any, media_id: str) -> Any:
 async def get(analysis_id: str, request: Request, who: Principal = Depends(principal)) -> JSONResponse:
     rt = runtime(request)
     async with rt.engine.connect() as conn:
-        row = (await conn.execute(select(psychometrics).where(
-            psychometrics.c.id == analysis_id, psychometrics.c.workspace_id == who.workspace_id,
-            psychometrics.c.expires_at > rt.clock(),
-        ))).first()
-    if row is None:
+        result = await psychometrics_store.live_result(conn, analysis_id, who.workspace_id, rt.clock())
+    if result is None:
         raise NotFound("Analysis not found")
-    return JSONResponse(row.result)
+    return JSONResponse(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from starlette.responses import JSONResponse
 
 from conduit_server.api import openapi as oa
@@ -17,10 +16,11 @@ from conduit_server.domain.errors import ApiError, NotFound
 from conduit_server.domain.views import report_json
 from conduit_server.jobs.delivery import policy_for
 from conduit_server.jobs.submit import receipt, submit
+from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
+from conduit_server.store import reports as report_store
 from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import entities, reports
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -54,9 +54,7 @@ async def create_report_job(request: Request, who: Principal = Depends(principal
 async def _report_body(conn: Any, row: Any) -> dict[str, Any]:
     label, exists = None, False
     if row.entity_id:
-        entity = (await conn.execute(select(entities.c.label).where(entities.c.id == row.entity_id))).first()
-        if entity is not None:
-            label, exists = entity.label, True
+        exists, label = await entity_store.label(conn, row.entity_id)
     return report_json(row, label, exists)
 
 
@@ -68,15 +66,14 @@ async def report_by_job(job_id: str, request: Request, who: Principal = Depends(
         job = await job_store.get(conn, job_id, who.workspace_id)
         if job is None or job.type != J.REPORT_JOB:
             raise NotFound("Job not found")
-        row = (await conn.execute(select(reports).where(reports.c.job_id == job_id))).first()
+        row = await report_store.of_job(conn, job_id, who.workspace_id)
         if row is None:
             return JSONResponse(None)
         return JSONResponse(await _report_body(conn, row))
 
 
 async def _owned_report(conn: Any, report_id: str, who: Principal) -> Any:
-    query = select(reports).where(reports.c.id == report_id, reports.c.workspace_id == who.workspace_id)
-    row = (await conn.execute(query)).first()
+    row = await report_store.get(conn, report_id, who.workspace_id)
     if row is None:
         raise NotFound("Report not found")
     return row

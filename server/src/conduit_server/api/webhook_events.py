@@ -17,7 +17,6 @@ from conduit_server.domain.errors import NotFound
 from conduit_server.domain.redact import redact_url
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
-from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 
 router = APIRouter(prefix="/v1/webhooks/events", tags=["webhooks"])
 
@@ -71,12 +70,9 @@ async def redeliver(event_id: str, request: Request, who: Principal = Depends(pr
 
     async def run() -> JSONResponse:
         async with rt.engine.begin() as conn:
-            row = await outbox.lock(conn, event_id)
-            if row is None or row.workspace_id != who.workspace_id:
-                raise NotFound("Webhook event not found")
-            await outbox.update_event(conn, event_id, status="pending")
-            await defer(conn, TASK_DELIVER, {"event_id": event_id, "scheduled": False}, queue=WEBHOOK_QUEUE)
-            row = await outbox.get(conn, event_id)
+            row = await outbox.redeliver(conn, event_id, who.workspace_id)
+        if row is None:
+            raise NotFound("Webhook event not found")
         return JSONResponse(event_record(row))
 
     return await run_idempotent(request, who, "POST /v1/webhooks/events/{eventId}/redeliver", header_key(request),

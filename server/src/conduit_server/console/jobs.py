@@ -13,7 +13,7 @@ from conduit_server.console.auth import Console, Posted, console_session, posted
 from conduit_server.console.pages import render
 from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import NotFound
-from conduit_server.jobs.lifecycle import terminate
+from conduit_server.jobs.lifecycle import cancel as cancel_job
 from conduit_server.store import jobs as job_store
 from conduit_server.store import outbox
 
@@ -75,13 +75,9 @@ async def cancel(job_id: str, request: Request, form: Posted = Depends(posted)) 
     rt = runtime(request)
     now = rt.clock()
     async with rt.engine.begin() as conn:
-        row = await job_store.get(conn, job_id, form.console.workspace_id)
-        if row is None:
-            raise NotFound("Job not found")
-        if row.status == J.QUEUED:
-            await terminate(conn, job_id, J.CANCELED, now, rt.settings)
-        elif row.status == J.RUNNING:
-            await job_store.request_cancel(conn, job_id, now)
+        row = await cancel_job(conn, job_id, form.console.workspace_id, now, rt.settings)
+    if row is None:
+        raise NotFound("Job not found")
     rt.events.publish(job_id)
     back = form.text("back")
     return RedirectResponse(back if back.startswith("/console/") and not back.startswith("//")

@@ -14,7 +14,6 @@ from conduit_server.domain.errors import NotFound
 from conduit_server.domain.redact import redact_url
 from conduit_server.store import accounts, outbox
 from conduit_server.store import entities as entity_store
-from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -69,11 +68,9 @@ async def webhook_rows(request: Request, console: Console = Depends(console_sess
 async def redeliver(event_id: str, request: Request, form: Posted = Depends(posted)) -> Response:
     """Queue one more delivery attempt now (the same as POST /v1/webhooks/events/{id}/redeliver)."""
     async with runtime(request).engine.begin() as conn:
-        row = await outbox.lock(conn, event_id)
-        if row is None or row.workspace_id != form.console.workspace_id:
-            raise NotFound("Webhook event not found")
-        await outbox.update_event(conn, event_id, status="pending")
-        await defer(conn, TASK_DELIVER, {"event_id": event_id, "scheduled": False}, queue=WEBHOOK_QUEUE)
+        row = await outbox.redeliver(conn, event_id, form.console.workspace_id)
+    if row is None:
+        raise NotFound("Webhook event not found")
     return RedirectResponse(f"/console/webhooks#{event_id}", status_code=303)
 
 

@@ -61,3 +61,18 @@ async def fail_jobs_of_deleted_media(conn: AsyncConnection, media_id: str, now: 
             if await fail(conn, job_id, "media_deleted", now, settings) is not None:
                 failed.append(job_id)
     return failed
+
+
+async def cancel(conn: AsyncConnection, job_id: str, workspace_id: str, now: datetime,
+                 settings: Settings) -> Row[Any] | None:
+    """Cancel the workspace's job (POST /v1/jobs/{id}/cancel and the web console's button): a queued job ends
+    CANCELED now, a running one is asked to stop at its next check, a terminal one stays as it is. Returns the job
+    as it is afterwards, None when the workspace has no such job."""
+    row = await job_store.get(conn, job_id, workspace_id)
+    if row is None:
+        return None
+    if row.status == J.QUEUED:
+        return await terminate(conn, job_id, J.CANCELED, now, settings) or row
+    if row.status == J.RUNNING:
+        await job_store.request_cancel(conn, job_id, now)
+    return row

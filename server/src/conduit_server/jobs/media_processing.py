@@ -13,15 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain.ids import new_id
 from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
 from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
+from conduit_server.store import media as media_store
 from conduit_server.store.db import is_connection_error
-from conduit_server.store.tables import entities, media, media_speakers
 from conduit_server.targeting.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, update_centroid
 from conduit_server.telemetry.instruments import record_pipeline
 
@@ -40,17 +39,17 @@ async def ensure_processed(
 ) -> Any:
     """Process the media unless done; return its row afterwards (COMPLETED or FAILED, or None if it is gone)."""
     async with rt.engine.connect() as lock_conn:
-        await lock_conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": media_id})
+        await media_store.lock_processing(lock_conn, media_id)
         try:
-            row = (await lock_conn.execute(select(media).where(media.c.id == media_id))).first()
+            row = await media_store.get_any(lock_conn, media_id)
             await lock_conn.commit()
             if row is None or row.processing_status in ("COMPLETED", "FAILED") or row.deleted_at is not None:
                 return row
             await _process(rt, row, hook, should_abort)
             async with rt.engine.connect() as conn:
-                return (await conn.execute(select(media).where(media.c.id == media_id))).first()
+                return await media_store.get_any(conn, media_id)
         finally:
-            await lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": media_id})
+            await media_store.unlock_processing(lock_conn, media_id)
             await lock_conn.commit()
 
 
@@ -58,8 +57,7 @@ async def _set_status(rt: Runtime, media_id: str, **values: Any) -> None:
     async with rt.engine.begin() as conn:
         # issue 6: if the lock's session died (database restart) a second run may have finished the media
         # meanwhile; never overwrite a COMPLETED result
-        await conn.execute(update(media).where(media.c.id == media_id, media.c.processing_status != "COMPLETED")
-                           .values(**values))
+        await media_store.set_processing_state(conn, media_id, **values)
 
 
 async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: Callable[[], bool] | None) -> None:
@@ -92,13 +90,8 @@ async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: 
     record_pipeline(analysis.stage_seconds, analysis.duration_seconds, time.monotonic() - started)
     now = rt.clock()
     async with rt.engine.begin() as conn:
-        done = await conn.execute(
-            update(media).where(media.c.id == row.id, media.c.processing_status != "COMPLETED").values(
-                processing_status="COMPLETED", analysis=analysis.to_json(), duration_seconds=analysis.duration_seconds,
-                error=None,
-            ).returning(media.c.id)
-        )
-        if done.first() is None:  # issue 6: another run (its lock lost with a database restart) completed it first
+        # issue 6: another run (its lock lost with a database restart) may have completed it first
+        if not await media_store.complete(conn, row.id, analysis.to_json(), analysis.duration_seconds):
             return
         if not row.internal:  # psychometrics uploads create no entities (docs/api.md §3.6)
             await assign_entities(conn, rt, row.workspace_id, row.id, analysis, now)
@@ -108,7 +101,7 @@ async def assign_entities(conn: AsyncConnection, rt: Runtime, workspace_id: str,
                           analysis: MediaAnalysis, now: datetime) -> None:
     """docs/api.md §16(i): each speaker joins the most similar entity above the threshold, else a new one."""
     # serialise entity updates per workspace so two media never both create "the same" new voice
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "entities:" + workspace_id})
+    await entity_store.lock_workspace(conn, workspace_id)
     prints = {s.index: s.voiceprint for s in analysis.speakers if s.voiceprint}
     known = await entity_store.centroids(conn, workspace_id)
     assignment = assign_speakers(prints, {k: v[0] for k, v in known.items()}, threshold=entity_threshold(rt))
@@ -117,13 +110,9 @@ async def assign_entities(conn: AsyncConnection, rt: Runtime, workspace_id: str,
         voiceprint = prints[index]
         if entity_id is None:
             entity_id = new_id("ent_")
-            await conn.execute(entities.insert().values(
-                id=entity_id, workspace_id=workspace_id, label=None, centroid=list(update_centroid((), 0, voiceprint)),
-                voice_count=1, created_at=now, last_seen_at=now,
-            ))
+            await entity_store.create(conn, entity_id, workspace_id, list(update_centroid((), 0, voiceprint)), now)
         else:
             centroid, count = known[entity_id]
-            await conn.execute(update(entities).where(entities.c.id == entity_id).values(
-                centroid=list(update_centroid(centroid, count, voiceprint)), voice_count=count + 1, last_seen_at=now,
-            ))
-        await conn.execute(media_speakers.insert().values(media_id=media_id, speaker_index=index, entity_id=entity_id))
+            await entity_store.add_voice(conn, entity_id, list(update_centroid(centroid, count, voiceprint)), count + 1,
+                                         now)
+        await entity_store.link_speaker(conn, media_id, index, entity_id)

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
 from conduit_server.runtime import Runtime
-from conduit_server.store.tables import media
+from conduit_server.store import media as media_store
 
 REQUEST_WAIT = timedelta(minutes=10)  # how long a /v2/psychometrics request waits for its analysis
 ABANDONED_AFTER = REQUEST_WAIT + timedelta(minutes=5)
@@ -18,7 +16,7 @@ ABANDONED_AFTER = REQUEST_WAIT + timedelta(minutes=5)
 async def discard(rt: Runtime, media_id: str, storage_key: str) -> None:
     """Soft-delete the recording's row and delete its bytes."""
     async with rt.engine.begin() as conn:
-        await conn.execute(update(media).where(media.c.id == media_id).values(deleted_at=rt.clock()))
+        await media_store.soft_delete(conn, media_id, rt.clock())
     await rt.blobs.delete(storage_key)
 
 
@@ -26,8 +24,7 @@ async def sweep_abandoned(rt: Runtime) -> int:
     """Discard the recordings whose request is gone; returns how many."""
     cutoff = rt.clock() - ABANDONED_AFTER
     async with rt.engine.connect() as conn:
-        rows = list(await conn.execute(select(media.c.id, media.c.storage_key).where(
-            media.c.internal.is_(True), media.c.deleted_at.is_(None), media.c.created_at < cutoff)))
+        rows = await media_store.abandoned_recordings(conn, cutoff)
     for row in rows:
         await discard(rt, row.id, row.storage_key)
     return len(rows)

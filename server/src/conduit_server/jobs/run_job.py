@@ -7,8 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-
 from conduit_server.analysis import (
     Subject,
     build_behavior_map,
@@ -28,10 +26,11 @@ from conduit_server.pipeline.types import Aborted, MediaAnalysis, MediaError
 from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
+from conduit_server.store import matchings as matching_store
 from conduit_server.store import media as media_store
+from conduit_server.store import reports as report_store
 from conduit_server.store.db import is_connection_error
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
-from conduit_server.store.tables import entities, matchings, reports
 from conduit_server.targeting.entities import entity_similarity
 from conduit_server.targeting.target import parse_target_selector, select_target
 
@@ -159,41 +158,45 @@ async def _report(rt: Runtime, job: Any, cancel_flag: Any) -> None:
     async with rt.engine.connect() as conn:
         label = None
         if target.entity_id:
-            label = (await conn.execute(select(entities.c.label).where(entities.c.id == target.entity_id))).scalar()
+            _, label = await entity_store.label(conn, target.entity_id)
     label = req.get("entityLabel") or label
     subject = label or f"Speaker {target.speaker_index + 1}"
     await advance(rt, job.id, "finalizing")
     try:
-        async with rt.engine.begin() as conn:
-            map_id, sample_ids = None, None
-            if target.entity_id:
+        map_id, sample_ids = None, None
+        if target.entity_id:
+            # The entity's sample of this media and its new map are measurements of the entity, committed on their
+            # own (as a matching job's backfill is): the report's rendering below needs the map, and may wait on
+            # the network, which no open transaction may do.
+            async with rt.engine.begin() as conn:
                 await behavior.save_sample(conn, job.workspace_id, target.entity_id, target.media_id, sample, now)
                 behavior_map, map_id, sample_ids = await behavior.new_map(conn, job.workspace_id, target.entity_id,
                                                                           now)
-            else:
-                behavior_map = build_behavior_map([sample])
-            rendered = render_report(
-                behavior_map, sample, template=req["template"], subject_label=subject,
-                template_params=req.get("templateParams"), language=req.get("language") or "en",
-                server_version=rt.settings.version, llm_provider=rt.settings.llm_provider,
-            )
-            if (narrator := NarrativeRenderer.from_settings(rt.settings)) is not None:  # off by default
-                rendered = await narrator.render(rendered, sample, language=req.get("language") or "en",
-                                                 server_version=rt.settings.version)
-            evidence = {"reportId": report_id, "jobId": job.id, "mediaId": target.media_id,
-                        "entityId": target.entity_id, "behaviorMapId": map_id,
-                        **build_evidence(sample, rendered.claims, rendered.reliability)}
+        else:
+            behavior_map = build_behavior_map([sample])
+        rendered = render_report(
+            behavior_map, sample, template=req["template"], subject_label=subject,
+            template_params=req.get("templateParams"), language=req.get("language") or "en",
+            server_version=rt.settings.version, llm_provider=rt.settings.llm_provider,
+        )
+        if (narrator := NarrativeRenderer.from_settings(rt.settings)) is not None:  # off by default
+            # an HTTP call (seconds, up to its timeout): made holding no connection and no transaction
+            rendered = await narrator.render(rendered, sample, language=req.get("language") or "en",
+                                             server_version=rt.settings.version)
+        evidence = {"reportId": report_id, "jobId": job.id, "mediaId": target.media_id,
+                    "entityId": target.entity_id, "behaviorMapId": map_id,
+                    **build_evidence(sample, rendered.claims, rendered.reliability)}
+        async with rt.engine.begin() as conn:  # the result: one short transaction
             media_row = await media_store.get(conn, target.media_id)
-            await conn.execute(reports.insert().values(
-                id=report_id, workspace_id=job.workspace_id, job_id=job.id,
+            await report_store.insert(
+                conn, id=report_id, workspace_id=job.workspace_id, job_id=job.id,
                 label=job.label or (media_row.label if media_row is not None else None),
                 entity_id=target.entity_id, media_id=target.media_id, speaker_index=target.speaker_index,
                 template=req["template"], markdown=rendered.markdown, json=rendered.json, evidence=evidence,
                 behavior_map_id=map_id, sample_ids=sample_ids, created_at=now,
-            ))
+            )
             if req.get("entityLabel") and target.entity_id:
-                await conn.execute(update(entities).where(entities.c.id == target.entity_id)
-                                   .values(label=req["entityLabel"]))
+                await entity_store.set_label(conn, target.entity_id, job.workspace_id, req["entityLabel"])
             done = await terminate(conn, job.id, J.SUCCEEDED, now, rt.settings, report_id=report_id,
                                    audio_seconds=target.analysis.duration_seconds)
             if done is None:
@@ -233,7 +236,7 @@ async def _matching(rt: Runtime, job: Any, cancel_flag: Any) -> None:
         for number, entity_id in enumerate(ids, start=1):
             await behavior.backfill_samples(conn, job.workspace_id, entity_id, now)
             behavior_map, _, _ = await behavior.new_map(conn, job.workspace_id, entity_id, now)
-            label = (await conn.execute(select(entities.c.label).where(entities.c.id == entity_id))).scalar()
+            _, label = await entity_store.label(conn, entity_id)
             labels.append(label)
             subjects.append(Subject(label=label, speaker_number=number, behavior_map=behavior_map))
     rendered = render_matching(subjects[0], subjects[1:])
@@ -245,12 +248,12 @@ async def _matching(rt: Runtime, job: Any, cancel_flag: Any) -> None:
 
     try:
         async with rt.engine.begin() as conn:
-            await conn.execute(matchings.insert().values(
-                id=matching_id, workspace_id=job.workspace_id, job_id=job.id, label=req.get("label"),
+            await matching_store.insert(
+                conn, id=matching_id, workspace_id=job.workspace_id, job_id=job.id, label=req.get("label"),
                 context=req["context"], target=resolved_json(refs[0], ids[0], labels[0]),
                 group=[resolved_json(r, e, lbl) for r, e, lbl in zip(refs[1:], ids[1:], labels[1:], strict=True)],
                 markdown=rendered.markdown, json=rendered.json, created_at=now,
-            ))
+            )
             done = await terminate(conn, job.id, J.SUCCEEDED, now, rt.settings, matching_id=matching_id)
             if done is None:
                 raise _Rollback()

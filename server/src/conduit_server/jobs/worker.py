@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import procrastinate
-from sqlalchemy import and_, delete, or_, select, update
 
 from conduit_server.jobs import recordings
 from conduit_server.jobs.delivery import deliver
@@ -25,6 +24,8 @@ from conduit_server.jobs.run_job import run_job
 from conduit_server.logs import log_context
 from conduit_server.runtime import Runtime
 from conduit_server.store import erasure, retention
+from conduit_server.store import media as media_store
+from conduit_server.store import psychometrics as psychometrics_store
 from conduit_server.store.db import libpq_url
 from conduit_server.store.orphans import sweep_orphan_blobs
 from conduit_server.store.queue import (
@@ -34,7 +35,6 @@ from conduit_server.store.queue import (
     TASK_RUN_JOB,
     WEBHOOK_QUEUE,
 )
-from conduit_server.store.tables import media, psychometrics
 from conduit_server.telemetry.instruments import record_stalled_recovery
 
 log = logging.getLogger(__name__)
@@ -81,28 +81,14 @@ async def expire_and_purge(rt: Runtime) -> None:
     expiry = now - timedelta(days=rt.settings.retention_days)
     grace = now - timedelta(days=rt.settings.purge_grace_days)
     async with rt.engine.begin() as conn:
-        await conn.execute(
-            update(media)
-            .where(
-                media.c.deleted_at.is_(None),
-                media.c.retention_locked.is_(False),
-                or_(media.c.last_used_at < expiry, and_(media.c.last_used_at.is_(None), media.c.created_at < expiry)),
-            )
-            .values(deleted_at=now)
-        )
-        rows = list(
-            await conn.execute(
-                select(media.c.id, media.c.storage_key).where(
-                    media.c.deleted_at.is_not(None), media.c.deleted_at <= grace, media.c.purged_at.is_(None)
-                )
-            )
-        )
-        await conn.execute(delete(psychometrics).where(psychometrics.c.expires_at < now))
+        await media_store.expire_unused(conn, expiry, now)
+        rows = await media_store.purgeable(conn, grace)
+        await psychometrics_store.delete_expired(conn, now)
     for row in rows:
         if row.storage_key:
             await rt.blobs.delete(row.storage_key)
         async with rt.engine.begin() as conn:
-            await conn.execute(update(media).where(media.c.id == row.id).values(purged_at=now, analysis=None))
+            await media_store.mark_purged(conn, row.id, now)
             await erasure.drop_sample_quotes(conn, row.id)  # the transcript goes, quotes of it in samples too
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,3 +63,46 @@ async def entity_of_speaker(conn: AsyncConnection, media_id: str, speaker_index:
         )
     ).first()
     return None if row is None else str(row.entity_id)
+
+
+async def label(conn: AsyncConnection, entity_id: str) -> tuple[bool, str | None]:
+    """(whether the entity exists, its label): a report names its entity, or says it was erased."""
+    row = (await conn.execute(select(entities.c.label).where(entities.c.id == entity_id))).first()
+    return (False, None) if row is None else (True, row.label)
+
+
+async def known_ids(conn: AsyncConnection, workspace_id: str, entity_ids: set[str]) -> set[str]:
+    """Those of `entity_ids` that are entities of the workspace (only ids are read)."""
+    if not entity_ids:
+        return set()
+    rows = await conn.execute(select(entities.c.id).where(
+        entities.c.id.in_(entity_ids), entities.c.workspace_id == workspace_id))
+    return set(rows.scalars())
+
+
+async def lock_workspace(conn: AsyncConnection, workspace_id: str) -> None:
+    """Serialise entity assignment per workspace until the transaction ends, so two media never both create
+    "the same" new voice."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "entities:" + workspace_id})
+
+
+async def create(conn: AsyncConnection, entity_id: str, workspace_id: str, centroid: list[float],
+                 now: datetime) -> None:
+    """A new, unlabelled entity heard once."""
+    await conn.execute(entities.insert().values(
+        id=entity_id, workspace_id=workspace_id, label=None, centroid=centroid, voice_count=1, created_at=now,
+        last_seen_at=now,
+    ))
+
+
+async def add_voice(conn: AsyncConnection, entity_id: str, centroid: list[float], voice_count: int,
+                    now: datetime) -> None:
+    """Store the entity's centroid after one more voice joined it."""
+    await conn.execute(update(entities).where(entities.c.id == entity_id).values(
+        centroid=centroid, voice_count=voice_count, last_seen_at=now,
+    ))
+
+
+async def link_speaker(conn: AsyncConnection, media_id: str, speaker_index: int, entity_id: str) -> None:
+    await conn.execute(media_speakers.insert().values(media_id=media_id, speaker_index=speaker_index,
+                                                      entity_id=entity_id))

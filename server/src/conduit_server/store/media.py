@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,94 @@ async def get(conn: AsyncConnection, media_id: str, workspace_id: str | None = N
     if workspace_id is not None:
         query = query.where(media.c.workspace_id == workspace_id, media.c.internal.is_(False))
     return (await conn.execute(query)).first()
+
+
+async def get_any(conn: AsyncConnection, media_id: str) -> Row[Any] | None:
+    """The row whatever its state, purged included (media processing decides what a state means)."""
+    return (await conn.execute(select(media).where(media.c.id == media_id))).first()
+
+
+async def insert_upload(conn: AsyncConnection, **values: Any) -> Row[Any]:
+    """Write an upload's media row (POST /v1/files, the console's upload, /v2/psychometrics); returns it."""
+    return (await conn.execute(media.insert().values(**values).returning(*media.c))).one()
+
+
+async def soft_delete(conn: AsyncConnection, media_id: str, now: datetime) -> None:
+    await conn.execute(update(media).where(media.c.id == media_id).values(deleted_at=now))
+
+
+async def set_retention_lock(conn: AsyncConnection, media_id: str, lock: bool) -> None:
+    await conn.execute(update(media).where(media.c.id == media_id).values(retention_locked=lock))
+
+
+async def live_ids(conn: AsyncConnection, workspace_id: str, media_ids: set[str]) -> set[str]:
+    """Those of `media_ids` that are the workspace's visible, not deleted media (only ids are read)."""
+    if not media_ids:
+        return set()
+    rows = await conn.execute(select(media.c.id).where(
+        media.c.id.in_(media_ids), media.c.workspace_id == workspace_id, media.c.internal.is_(False),
+        media.c.purged_at.is_(None), media.c.deleted_at.is_(None)))
+    return set(rows.scalars())
+
+
+async def touch_many(conn: AsyncConnection, media_ids: set[str], now: datetime) -> None:
+    await conn.execute(update(media).where(media.c.id.in_(media_ids)).values(last_used_at=now))
+
+
+async def lock_processing(conn: AsyncConnection, media_id: str) -> None:
+    """Take the media's session-level advisory lock: one pipeline run per media at a time (jobs/media_processing)."""
+    await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": media_id})
+
+
+async def unlock_processing(conn: AsyncConnection, media_id: str) -> None:
+    await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": media_id})
+
+
+async def set_processing_state(conn: AsyncConnection, media_id: str, **values: Any) -> None:
+    """Update a media's processing fields unless it is COMPLETED: a completed result is never overwritten (issue 6:
+    a second run, its lock lost with a database restart, may have finished it meanwhile)."""
+    await conn.execute(update(media).where(media.c.id == media_id, media.c.processing_status != "COMPLETED")
+                       .values(**values))
+
+
+async def complete(conn: AsyncConnection, media_id: str, analysis: dict[str, Any], duration_seconds: float) -> bool:
+    """Store the analysis and mark the media COMPLETED; False when another run completed it first."""
+    done = await conn.execute(
+        update(media).where(media.c.id == media_id, media.c.processing_status != "COMPLETED").values(
+            processing_status="COMPLETED", analysis=analysis, duration_seconds=duration_seconds, error=None,
+        ).returning(media.c.id)
+    )
+    return done.first() is not None
+
+
+async def abandoned_recordings(conn: AsyncConnection, created_before: datetime) -> list[Row[Any]]:
+    """(id, storage_key) of the not yet deleted /v2/psychometrics recordings created before the cutoff."""
+    return list(await conn.execute(select(media.c.id, media.c.storage_key).where(
+        media.c.internal.is_(True), media.c.deleted_at.is_(None), media.c.created_at < created_before)))
+
+
+async def expire_unused(conn: AsyncConnection, unused_since: datetime, now: datetime) -> None:
+    """Soft-delete every unlocked file not used (or, never used, not created) since `unused_since`."""
+    await conn.execute(
+        update(media)
+        .where(
+            media.c.deleted_at.is_(None),
+            media.c.retention_locked.is_(False),
+            or_(media.c.last_used_at < unused_since,
+                and_(media.c.last_used_at.is_(None), media.c.created_at < unused_since)),
+        )
+        .values(deleted_at=now)
+    )
+
+
+async def purgeable(conn: AsyncConnection, deleted_before: datetime) -> list[Row[Any]]:
+    """(id, storage_key) of the files deleted at or before the cutoff whose bytes are not purged yet."""
+    return list(await conn.execute(select(media.c.id, media.c.storage_key).where(
+        media.c.deleted_at.is_not(None), media.c.deleted_at <= deleted_before, media.c.purged_at.is_(None))))
+
+
+async def mark_purged(conn: AsyncConnection, media_id: str, now: datetime) -> None:
+    await conn.execute(update(media).where(media.c.id == media_id).values(purged_at=now, analysis=None))
 
 
 async def has_reports(conn: AsyncConnection, media_id: str) -> bool:

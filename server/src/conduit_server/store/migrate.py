@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.store.db import sync_url
 
@@ -32,3 +33,11 @@ def upgrade(database_url: str) -> None:
             command.upgrade(cfg, "head")
     finally:
         engine.dispose()
+
+
+async def schema_version(conn: AsyncConnection) -> str | None:
+    """The database's migration, None for a database no migration has reached (the readiness probe)."""
+    if not (await conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL"))).scalar():
+        return None
+    row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+    return None if row is None else str(row[0])

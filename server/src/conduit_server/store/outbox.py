@@ -84,3 +84,15 @@ async def created_since(conn: AsyncConnection, workspace_id: str, since: datetim
         .limit(limit)
     )
     return list((await conn.execute(query)).all())
+
+
+async def redeliver(conn: AsyncConnection, event_id: str, workspace_id: str) -> Row[Any] | None:
+    """Queue one more delivery attempt of the workspace's event now, whatever its state (POST /v1/webhooks/events/
+    {id}/redeliver and the web console's button); returns the updated event, None when the workspace has no such
+    event."""
+    row = await lock(conn, event_id)
+    if row is None or row.workspace_id != workspace_id:
+        return None
+    await update_event(conn, event_id, status="pending")
+    await defer(conn, TASK_DELIVER, {"event_id": event_id, "scheduled": False}, queue=WEBHOOK_QUEUE)
+    return await get(conn, event_id)

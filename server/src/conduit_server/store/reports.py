@@ -1,4 +1,4 @@
-"""Report rows, always looked up within one workspace (the web console; the API's handlers query inline)."""
+"""Report rows: written by a report job's final transaction, always looked up within one workspace."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ async def get(conn: AsyncConnection, report_id: str, workspace_id: str) -> Row[A
 async def of_job(conn: AsyncConnection, job_id: str, workspace_id: str) -> Row[Any] | None:
     query = select(reports).where(reports.c.job_id == job_id, reports.c.workspace_id == workspace_id)
     return (await conn.execute(query)).first()
+
+
+async def insert(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(reports.insert().values(**values))
