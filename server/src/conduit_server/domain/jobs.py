@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
-QUEUED: Final = "queued"
-RUNNING: Final = "running"
-SUCCEEDED: Final = "succeeded"
-FAILED: Final = "failed"
-CANCELED: Final = "canceled"
+
+class JobStatus(StrEnum):
+    """A job's status; the members are the wire strings (they compare equal to them and serialise as them)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class Stage(StrEnum):
+    """Where a job is, in order (docs/api.md §4)."""
+
+    UPLOADED = "uploaded"
+    QUEUED = "queued"
+    TRANSCODING = "transcoding"
+    EXTRACTING = "extracting"
+    SCORING = "scoring"
+    RENDERING = "rendering"
+    FINALIZING = "finalizing"
+
+
+class JobType(StrEnum):
+    REPORT = "report.generate"
+    MATCHING = "matching.generate"
+
+
+QUEUED: Final = JobStatus.QUEUED
+RUNNING: Final = JobStatus.RUNNING
+SUCCEEDED: Final = JobStatus.SUCCEEDED
+FAILED: Final = JobStatus.FAILED
+CANCELED: Final = JobStatus.CANCELED
 TERMINAL: Final = frozenset({SUCCEEDED, FAILED, CANCELED})
 
-STAGES: Final = ("uploaded", "queued", "transcoding", "extracting", "scoring", "rendering", "finalizing")
-STAGE_ORDER: Final = {name: i for i, name in enumerate(STAGES)}
+STAGES: Final = tuple(Stage)
+STAGE_ORDER: Final[dict[str, int]] = {name.value: i for i, name in enumerate(STAGES)}
 # progress reached when a stage ends (docs/api.md §4, stage table)
 STAGE_END_PROGRESS: Final = {
     "uploaded": 0.0,
@@ -33,8 +62,8 @@ STAGE_START_PROGRESS: Final = {
     "finalizing": 0.95,
 }
 
-REPORT_JOB: Final = "report.generate"
-MATCHING_JOB: Final = "matching.generate"
+REPORT_JOB: Final = JobType.REPORT
+MATCHING_JOB: Final = JobType.MATCHING
 
 # job error code -> (retryable, default message) (docs/api.md §7.3)
 JOB_ERRORS: Final = {
