@@ -32,6 +32,7 @@ EXPECTED_ALL = {
     "JobFailedError",
     "ListEntitiesResponse",
     "ListFilesResponse",
+    "ListJobsResponse",
     "ListWebhookEventsResponse",
     "Matching",
     "MatchingAnalysisResponse",
