@@ -12,7 +12,7 @@ from conduit_server.domain.ids import new_id
 from conduit_server.runtime import Runtime
 from conduit_server.store import accounts
 from conduit_server.store import media as media_store
-from sqlalchemy.engine import Row
+from conduit_server.store.records import MediaRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -29,7 +29,7 @@ async def ws(runtime: Runtime) -> Workspaces:
     return Workspaces(a, b)
 
 
-async def add_media(conn: AsyncConnection, workspace_id: str, now: datetime, **values: Any) -> Row[Any]:
+async def add_media(conn: AsyncConnection, workspace_id: str, now: datetime, **values: Any) -> MediaRecord:
     """A media row with the fields every upload has; `values` override them."""
     fields: dict[str, Any] = {
         "id": new_id("med_"), "workspace_id": workspace_id, "label": "call", "content_type": "audio/wav",

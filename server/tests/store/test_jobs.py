@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from conduit_server.domain import jobs as J
 from conduit_server.domain.ids import new_id
 from conduit_server.runtime import Runtime
 from conduit_server.store import jobs as job_store
-from sqlalchemy.engine import Row
+from conduit_server.store.records import JobRecord
 from sqlalchemy.ext.asyncio import AsyncConnection
 from store.conftest import Workspaces
 
 
-async def _job(conn: AsyncConnection, workspace_id: str, rt: Runtime, media_id: str | None = None) -> Row[Any]:
+async def _job(conn: AsyncConnection, workspace_id: str, rt: Runtime, media_id: str | None = None) -> JobRecord:
     return await job_store.insert(conn, {"id": new_id("job_"), "workspace_id": workspace_id, "type": J.REPORT_JOB,
                                          "request": {"mediaId": media_id}, "media_id": media_id}, rt.clock())
 

@@ -31,6 +31,7 @@ from conduit_server.store import media as media_store
 from conduit_server.store import psychometrics as psychometrics_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
+from conduit_server.store.records import MediaRecord
 from conduit_server.targeting.target import parse_target_selector, select_target
 
 router = APIRouter(prefix="/v2/psychometrics", tags=["psychometrics"])
@@ -90,7 +91,7 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
         async with rt.engine.begin() as conn:
             await defer_analysis(conn, TASK_PROCESS_MEDIA, {"media_id": media_id}, workspace_id=who.workspace_id)
         row = await _wait_processed(rt, media_id)
-        if row.processing_status != "COMPLETED":
+        if row.processing_status != "COMPLETED" or row.analysis is None:
             error = row.error or {"code": "invalid_media", "message": "The media could not be processed"}
             raise ApiError(error["message"], code=error["code"], status=422)
         analysis = MediaAnalysis.from_json(row.analysis)
@@ -122,7 +123,7 @@ async def _analyse(request: Request, who: Principal, form: Any, wire: dict[str, 
         await recordings.discard(rt, media_id, key)
 
 
-async def _wait_processed(rt: Any, media_id: str) -> Any:
+async def _wait_processed(rt: Any, media_id: str) -> MediaRecord:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         async with rt.engine.connect() as conn:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain import jobs as J
 from conduit_server.settings import Settings
 from conduit_server.store import jobs as job_store
 from conduit_server.store import outbox
+from conduit_server.store.records import JobRecord
 from conduit_server.telemetry.instruments import record_job_finished
 from conduit_server.webhooks.payload import build_webhook_event
 
@@ -27,7 +27,7 @@ async def terminate(
     report_id: str | None = None,
     matching_id: str | None = None,
     audio_seconds: float | None = None,
-) -> Row[Any] | None:
+) -> JobRecord | None:
     """Make a job terminal and queue its webhook. Returns None when the job already was terminal; the caller
     must then roll back whatever it wrote (a second run never yields a second result)."""
     current = await job_store.get(conn, job_id)
@@ -47,7 +47,7 @@ async def terminate(
 
 
 async def fail(conn: AsyncConnection, job_id: str, code: str, now: datetime, settings: Settings,
-               message: str | None = None, audio_seconds: float | None = None) -> Row[Any] | None:
+               message: str | None = None, audio_seconds: float | None = None) -> JobRecord | None:
     return await terminate(conn, job_id, J.FAILED, now, settings, error=J.job_error(code, message),
                            audio_seconds=audio_seconds)
 
@@ -64,7 +64,7 @@ async def fail_jobs_of_deleted_media(conn: AsyncConnection, media_id: str, now: 
 
 
 async def cancel(conn: AsyncConnection, job_id: str, workspace_id: str, now: datetime,
-                 settings: Settings) -> Row[Any] | None:
+                 settings: Settings) -> JobRecord | None:
     """Cancel the workspace's job (POST /v1/jobs/{id}/cancel and the web console's button): a queued job ends
     CANCELED now, a running one is asked to stop at its next check, a terminal one stays as it is. Returns the job
     as it is afterwards, None when the workspace has no such job."""

@@ -21,6 +21,7 @@ from conduit_server.runtime import Runtime
 from conduit_server.store import entities as entity_store
 from conduit_server.store import media as media_store
 from conduit_server.store.db import is_connection_error
+from conduit_server.store.records import MediaRecord
 from conduit_server.targeting.entities import DEFAULT_ENTITY_THRESHOLD, assign_speakers, update_centroid
 from conduit_server.telemetry.instruments import record_pipeline
 
@@ -36,7 +37,7 @@ def entity_threshold(rt: Runtime) -> float:
 
 async def ensure_processed(
     rt: Runtime, media_id: str, *, hook: StageHook | None = None, should_abort: Callable[[], bool] | None = None
-) -> Any:
+) -> MediaRecord | None:
     """Process the media unless done; return its row afterwards (COMPLETED or FAILED, or None if it is gone)."""
     async with rt.engine.connect() as lock_conn:
         await media_store.lock_processing(lock_conn, media_id)
@@ -60,11 +61,14 @@ async def _set_status(rt: Runtime, media_id: str, **values: Any) -> None:
         await media_store.set_processing_state(conn, media_id, **values)
 
 
-async def _process(rt: Runtime, row: Any, hook: StageHook | None, should_abort: Callable[[], bool] | None) -> None:
+async def _process(rt: Runtime, row: MediaRecord, hook: StageHook | None,
+                   should_abort: Callable[[], bool] | None) -> None:
     await _set_status(rt, row.id, processing_status="PROCESSING")
     with tempfile.TemporaryDirectory(prefix="media-", dir=rt.scratch.dir()) as tmp:  # swept if we die
         path = Path(tmp) / "media"
         try:
+            if row.storage_key is None:  # never stored: as missing as a lost blob
+                raise FileNotFoundError(row.id)
             await rt.blobs.get_to_file(row.storage_key, path)
         except FileNotFoundError:
             await _set_status(rt, row.id, processing_status="FAILED",

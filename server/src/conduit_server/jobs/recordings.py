@@ -13,11 +13,12 @@ REQUEST_WAIT = timedelta(minutes=10)  # how long a /v2/psychometrics request wai
 ABANDONED_AFTER = REQUEST_WAIT + timedelta(minutes=5)
 
 
-async def discard(rt: Runtime, media_id: str, storage_key: str) -> None:
-    """Soft-delete the recording's row and delete its bytes."""
+async def discard(rt: Runtime, media_id: str, storage_key: str | None) -> None:
+    """Soft-delete the recording's row and delete its bytes (if it has any)."""
     async with rt.engine.begin() as conn:
         await media_store.soft_delete(conn, media_id, rt.clock())
-    await rt.blobs.delete(storage_key)
+    if storage_key:
+        await rt.blobs.delete(storage_key)
 
 
 async def sweep_abandoned(rt: Runtime) -> int:

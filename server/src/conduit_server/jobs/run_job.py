@@ -31,6 +31,7 @@ from conduit_server.store import media as media_store
 from conduit_server.store import reports as report_store
 from conduit_server.store.db import is_connection_error
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
+from conduit_server.store.records import JobRecord
 from conduit_server.targeting.entities import entity_similarity
 from conduit_server.targeting.target import parse_target_selector, select_target
 
@@ -101,7 +102,7 @@ def _check_cancel(flag: Any) -> None:
         raise Canceled()
 
 
-async def _resolve(rt: Runtime, job: Any, media_id: str, selector_wire: dict[str, Any], cancel_flag: Any,
+async def _resolve(rt: Runtime, job: JobRecord, media_id: str, selector_wire: dict[str, Any], cancel_flag: Any,
                    report_stages: bool) -> Resolved:
     """Process the media if needed (job stages transcoding/extracting), then select the target speaker."""
     hook = JobProgress(rt, job.id, asyncio.get_running_loop()) if report_stages else None
@@ -116,6 +117,8 @@ async def _resolve(rt: Runtime, job: Any, media_id: str, selector_wire: dict[str
     if row.processing_status == "FAILED":
         error = row.error or {}
         raise JobFailure(error.get("code", "processing_failed"), error.get("message"))
+    if row.analysis is None:  # not COMPLETED after all (ensure_processed returns only terminal states)
+        raise JobFailure("processing_failed")
     _check_cancel(cancel_flag)
     if report_stages:
         await advance(rt, job.id, "scoring")
@@ -147,7 +150,7 @@ async def _resolve(rt: Runtime, job: Any, media_id: str, selector_wire: dict[str
     return Resolved(media_id, analysis, speaker.index, entity_id)
 
 
-async def _report(rt: Runtime, job: Any, cancel_flag: Any) -> None:
+async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
     req = job.request
     target = await _resolve(rt, job, req["mediaId"], req["target"], cancel_flag, report_stages=True)
     sample = measure_sample(target.analysis, target.speaker_index)
@@ -219,7 +222,7 @@ async def _subject(rt: Runtime, job: Any, ref: dict[str, Any], cancel_flag: Any)
     return target.entity_id, target.speaker_index
 
 
-async def _matching(rt: Runtime, job: Any, cancel_flag: Any) -> None:
+async def _matching(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
     req = job.request
     refs = [req["target"], *req["group"]]
     await advance(rt, job.id, "scoring")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain.errors import ApiError
 from conduit_server.domain.ids import new_id
 from conduit_server.store import jobs as job_store
 from conduit_server.store.queue import TASK_RUN_JOB, QueueFull, defer_analysis
+from conduit_server.store.records import JobRecord
 from conduit_server.telemetry.instruments import record_job_created
 
 QUEUE_FULL_RETRY_AFTER_SECONDS = 10
@@ -29,7 +29,7 @@ async def submit(
     label: str | None = None,
     request_id: str | None = None,
     max_queued: int | None = None,
-) -> Row[Any]:
+) -> JobRecord:
     """Create the job; 429 `rate_limited` when the workspace already has `max_queued` jobs waiting (issue 10)."""
     job_id = new_id("job_")
     # in the workspace's fair turn, above the upload's own processing task: a job waiting on unprocessed media
@@ -52,5 +52,5 @@ async def submit(
     return row
 
 
-def receipt(row: Row[Any]) -> dict[str, Any]:
+def receipt(row: JobRecord) -> dict[str, Any]:
     return {"jobId": row.id, "status": row.status, "stage": row.stage}

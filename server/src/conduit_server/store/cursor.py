@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, ColumnElement, Table, and_, or_, select
 from sqlalchemy.engine import Row
@@ -38,23 +39,34 @@ def before(created_col: Column[Any], id_col: Column[Any], cursor: str) -> Any:
     return or_(created_col < created, and_(created_col == created, id_col < row_id))
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    rows: list[Row[Any]]
-    has_more: bool
+R = TypeVar("R")
+T = TypeVar("T")
 
-    @property
-    def next_cursor(self) -> str | None:
-        last = self.rows[-1] if self.rows else None
-        return encode(last.created_at, last.id) if self.has_more and last is not None else None
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    """One page of rows; `next_cursor` (None on the last page) is taken from the last row when the page is read,
+    so `map` can turn the rows into typed records (store/records.py) and keep it."""
+
+    rows: list[R]
+    has_more: bool
+    next_cursor: str | None
+
+    def map(self, convert: Callable[[R], T]) -> Page[T]:
+        return Page([convert(r) for r in self.rows], self.has_more, self.next_cursor)
+
+
+RowPage = Page[Row[Any]]  # a page as read, before any conversion to records
 
 
 async def newest_first(conn: AsyncConnection, table: Table, conds: list[ColumnElement[bool]], *, limit: int,
-                       cursor: str | None) -> Page:
+                       cursor: str | None) -> RowPage:
     """One page of `table` rows matching `conds`, newest first (created_at, then id), after `cursor`."""
     created, row_id = table.c.created_at, table.c.id
     if cursor:
         conds = [*conds, before(created, row_id, cursor)]
     query = select(table).where(and_(*conds)).order_by(created.desc(), row_id.desc()).limit(limit + 1)
     rows = list((await conn.execute(query)).all())
-    return Page(rows[:limit], len(rows) > limit)
+    page, has_more = rows[:limit], len(rows) > limit
+    last = page[-1] if page else None
+    return Page(page, has_more, encode(last.created_at, last.id) if has_more and last is not None else None)

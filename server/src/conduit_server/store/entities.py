@@ -40,7 +40,7 @@ async def media_counts(conn: AsyncConnection, entity_ids: list[str]) -> dict[str
 
 async def list_page(
     conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None
-) -> cursors.Page:
+) -> cursors.RowPage:
     conds = [entities.c.workspace_id == workspace_id]
     return await cursors.newest_first(conn, entities, conds, limit=limit, cursor=cursor)
 

@@ -16,23 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from conduit_server.domain import jobs as J
 from conduit_server.domain.views import job_json
 from conduit_server.store import cursor as cursors
+from conduit_server.store.records import JobRecord
 from conduit_server.store.tables import job_events, jobs
 
 
-async def get(conn: AsyncConnection, job_id: str, workspace_id: str | None = None) -> Row[Any] | None:
+async def get(conn: AsyncConnection, job_id: str, workspace_id: str | None = None) -> JobRecord | None:
     query = select(jobs).where(jobs.c.id == job_id)
     if workspace_id is not None:
         query = query.where(jobs.c.workspace_id == workspace_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else JobRecord.from_row(row)
 
 
 async def list_page(conn: AsyncConnection, workspace_id: str, *, status: str | None = None, limit: int = 50,
-                    cursor: str | None = None) -> cursors.Page:
+                    cursor: str | None = None) -> cursors.Page[JobRecord]:
     """One page of a workspace's jobs, newest first, of one status if given (the web console's job list)."""
     conds = [jobs.c.workspace_id == workspace_id]
     if status is not None:
         conds.append(jobs.c.status == status)
-    return await cursors.newest_first(conn, jobs, conds, limit=limit, cursor=cursor)
+    return (await cursors.newest_first(conn, jobs, conds, limit=limit, cursor=cursor)).map(JobRecord.from_row)
 
 
 async def add_event(conn: AsyncConnection, job_id: str, event: str, data: dict[str, Any], now: datetime) -> int:
@@ -42,24 +44,27 @@ async def add_event(conn: AsyncConnection, job_id: str, event: str, data: dict[s
     return int(result.scalar_one())
 
 
-async def insert(conn: AsyncConnection, values: dict[str, Any], now: datetime) -> Row[Any]:
-    row = (
+async def insert(conn: AsyncConnection, values: dict[str, Any], now: datetime) -> JobRecord:
+    row = JobRecord.from_row((
         await conn.execute(
             jobs.insert()
             .values(status=J.QUEUED, stage="queued", progress=0.0, created_at=now, updated_at=now, **values)
             .returning(*jobs.c)
         )
-    ).one()
+    ).one())
     await add_event(conn, row.id, "status", {"status": J.QUEUED, "stage": "queued", "progress": 0.0,
                                              "job": job_json(row)}, now)
     return row
 
 
-async def advance(conn: AsyncConnection, job_id: str, stage: str, progress: float, now: datetime) -> Row[Any] | None:
+async def advance(conn: AsyncConnection, job_id: str, stage: str, progress: float, now: datetime) -> JobRecord | None:
     """Move a non-terminal job forward to `stage` (never back) and record the events. Returns the new row, or
     None when the job is terminal or already past that stage. A queued job becomes running."""
-    row = (await conn.execute(select(jobs).where(jobs.c.id == job_id).with_for_update())).first()
-    if row is None or row.status in J.TERMINAL:
+    locked = (await conn.execute(select(jobs).where(jobs.c.id == job_id).with_for_update())).first()
+    if locked is None:
+        return None
+    row = JobRecord.from_row(locked)
+    if row.status in J.TERMINAL:
         return None
     current = J.STAGE_ORDER.get(row.stage or "queued", 0)
     wanted = J.STAGE_ORDER[stage]
@@ -73,7 +78,8 @@ async def advance(conn: AsyncConnection, job_id: str, stage: str, progress: floa
     values: dict[str, Any] = {"stage": stage, "progress": new_progress, "updated_at": now}
     if became_running:
         values.update(status=J.RUNNING, started_at=now)
-    new = (await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values).returning(*jobs.c))).one()
+    new = JobRecord.from_row(
+        (await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values).returning(*jobs.c))).one())
     if became_running:
         await add_event(conn, job_id, "status",
                         {"status": J.RUNNING, "stage": stage, "progress": new_progress, "job": job_json(new)}, now)
@@ -92,14 +98,14 @@ async def finish(
     error: dict[str, Any] | None = None,
     report_id: str | None = None,
     matching_id: str | None = None,
-) -> Row[Any] | None:
+) -> JobRecord | None:
     """Make the job terminal, once. Returns None if it already was (the caller must then roll back)."""
     values: dict[str, Any] = {"status": status, "updated_at": now, "finished_at": now, "usage": usage}
     if status == J.SUCCEEDED:
         values.update(progress=1.0, stage="finalizing", report_id=report_id, matching_id=matching_id)
     if error is not None:
         values["error"] = error
-    row = (
+    updated = (
         await conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.status.notin_(tuple(J.TERMINAL)))
@@ -107,8 +113,9 @@ async def finish(
             .returning(*jobs.c)
         )
     ).first()
-    if row is None:
+    if updated is None:
         return None
+    row = JobRecord.from_row(updated)
     data: dict[str, Any] = {"status": status}
     if report_id:
         data["reportId"] = report_id

@@ -6,28 +6,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, text, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.store import cursor as cursors
+from conduit_server.store.records import MediaRecord, StoredBytes
 from conduit_server.store.tables import entities, media, media_speakers, reports
 
 
-async def get(conn: AsyncConnection, media_id: str, workspace_id: str | None = None) -> Row[Any] | None:
+async def get(conn: AsyncConnection, media_id: str, workspace_id: str | None = None) -> MediaRecord | None:
     query = select(media).where(media.c.id == media_id, media.c.purged_at.is_(None))
     if workspace_id is not None:
         query = query.where(media.c.workspace_id == workspace_id, media.c.internal.is_(False))
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else MediaRecord.from_row(row)
 
 
-async def get_any(conn: AsyncConnection, media_id: str) -> Row[Any] | None:
+async def get_any(conn: AsyncConnection, media_id: str) -> MediaRecord | None:
     """The row whatever its state, purged included (media processing decides what a state means)."""
-    return (await conn.execute(select(media).where(media.c.id == media_id))).first()
+    row = (await conn.execute(select(media).where(media.c.id == media_id))).first()
+    return None if row is None else MediaRecord.from_row(row)
 
 
-async def insert_upload(conn: AsyncConnection, **values: Any) -> Row[Any]:
+async def insert_upload(conn: AsyncConnection, **values: Any) -> MediaRecord:
     """Write an upload's media row (POST /v1/files, the console's upload, /v2/psychometrics); returns it."""
-    return (await conn.execute(media.insert().values(**values).returning(*media.c))).one()
+    return MediaRecord.from_row((await conn.execute(media.insert().values(**values).returning(*media.c))).one())
 
 
 async def soft_delete(conn: AsyncConnection, media_id: str, now: datetime) -> None:
@@ -78,10 +80,11 @@ async def complete(conn: AsyncConnection, media_id: str, analysis: dict[str, Any
     return done.first() is not None
 
 
-async def abandoned_recordings(conn: AsyncConnection, created_before: datetime) -> list[Row[Any]]:
+async def abandoned_recordings(conn: AsyncConnection, created_before: datetime) -> list[StoredBytes]:
     """(id, storage_key) of the not yet deleted /v2/psychometrics recordings created before the cutoff."""
-    return list(await conn.execute(select(media.c.id, media.c.storage_key).where(
-        media.c.internal.is_(True), media.c.deleted_at.is_(None), media.c.created_at < created_before)))
+    rows = await conn.execute(select(media.c.id, media.c.storage_key).where(
+        media.c.internal.is_(True), media.c.deleted_at.is_(None), media.c.created_at < created_before))
+    return [StoredBytes(r.id, r.storage_key) for r in rows]
 
 
 async def expire_unused(conn: AsyncConnection, unused_since: datetime, now: datetime) -> None:
@@ -98,10 +101,11 @@ async def expire_unused(conn: AsyncConnection, unused_since: datetime, now: date
     )
 
 
-async def purgeable(conn: AsyncConnection, deleted_before: datetime) -> list[Row[Any]]:
+async def purgeable(conn: AsyncConnection, deleted_before: datetime) -> list[StoredBytes]:
     """(id, storage_key) of the files deleted at or before the cutoff whose bytes are not purged yet."""
-    return list(await conn.execute(select(media.c.id, media.c.storage_key).where(
-        media.c.deleted_at.is_not(None), media.c.deleted_at <= deleted_before, media.c.purged_at.is_(None))))
+    rows = await conn.execute(select(media.c.id, media.c.storage_key).where(
+        media.c.deleted_at.is_not(None), media.c.deleted_at <= deleted_before, media.c.purged_at.is_(None)))
+    return [StoredBytes(r.id, r.storage_key) for r in rows]
 
 
 async def mark_purged(conn: AsyncConnection, media_id: str, now: datetime) -> None:
@@ -115,7 +119,7 @@ async def has_reports(conn: AsyncConnection, media_id: str) -> bool:
 async def list_page(
     conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None, include_deleted: bool,
     created_after: datetime | None, created_by_user_id: str | None, search: str | None,
-) -> cursors.Page:
+) -> cursors.Page[MediaRecord]:
     conds = [media.c.workspace_id == workspace_id, media.c.internal.is_(False), media.c.purged_at.is_(None)]
     if not include_deleted:
         conds.append(media.c.deleted_at.is_(None))
@@ -130,7 +134,7 @@ async def list_page(
         conds.append(media.c.created_by_user_id == created_by_user_id)
     if search:
         conds.append(func.lower(media.c.label).contains(search.lower(), autoescape=True))
-    return await cursors.newest_first(conn, media, conds, limit=limit, cursor=cursor)
+    return (await cursors.newest_first(conn, media, conds, limit=limit, cursor=cursor)).map(MediaRecord.from_row)
 
 
 async def reports_exist(conn: AsyncConnection, media_ids: list[str]) -> set[str]:
@@ -144,7 +148,7 @@ async def touch(conn: AsyncConnection, media_id: str, now: datetime) -> None:
     await conn.execute(update(media).where(media.c.id == media_id).values(last_used_at=now))
 
 
-async def speakers_view(conn: AsyncConnection, row: Row[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def speakers_view(conn: AsyncConnection, row: MediaRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """FileDetail `speakers` and `transcription` (docs/api.md §3.1); empty until COMPLETED."""
     empty = {"durationSeconds": 0, "speakerCount": 0, "utterances": []}
     if row.processing_status != "COMPLETED" or not row.analysis:

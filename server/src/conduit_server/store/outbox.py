@@ -15,13 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.store import cursor as cursors
 from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
+from conduit_server.store.records import JobRecord
 from conduit_server.store.tables import webhook_attempts, webhook_events
 
 
 async def create_event(
-    conn: AsyncConnection, job: Row[Any], now: datetime, *, event_id: str, event_type: str, body: bytes
+    conn: AsyncConnection, job: JobRecord, now: datetime, *, event_id: str, event_type: str, body: bytes
 ) -> str:
     """Store `job`'s event (canonical `body`, sent byte-identical on every attempt) and queue its first delivery."""
+    if not job.webhook:
+        raise ValueError(f"job {job.id} has no webhook to deliver an event to")
     await conn.execute(
         webhook_events.insert().values(
             id=event_id, workspace_id=job.workspace_id, job_id=job.id, type=event_type, url=job.webhook["url"],
@@ -68,7 +71,7 @@ async def attempts(conn: AsyncConnection, event_id: str) -> list[Row[Any]]:
 
 
 async def list_page(conn: AsyncConnection, workspace_id: str, *, job_id: str | None, limit: int,
-                    cursor: str | None) -> cursors.Page:
+                    cursor: str | None) -> cursors.RowPage:
     conds = [webhook_events.c.workspace_id == workspace_id]
     if job_id:
         conds.append(webhook_events.c.job_id == job_id)
