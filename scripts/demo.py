@@ -129,7 +129,8 @@ def main() -> None:
         if os.environ.get("DEMO_EXIT"):
             return
         print(f"\nConduit is running at {base_url}\n  CONDUIT_API_KEY={creds['api_key']}\n"
-              f"  CONDUIT_WEBHOOK_SECRET={creds['webhook_secret']}\nCtrl-C stops it.", flush=True)
+              f"  CONDUIT_WEBHOOK_SECRET={creds['webhook_secret']}\n"
+              f"Web console: {base_url}/console (sign in with the API key above)\nCtrl-C stops it.", flush=True)
         server.wait()
     except KeyboardInterrupt:
         pass
