@@ -15,7 +15,7 @@ from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import ApiError, NotFound
 from conduit_server.domain.views import report_json
 from conduit_server.jobs.delivery import policy_for
-from conduit_server.jobs.submit import receipt, submit
+from conduit_server.jobs.submit import receipt, submit_report
 from conduit_server.store import entities as entity_store
 from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
@@ -40,12 +40,8 @@ async def create_report_job(request: Request, who: Principal = Depends(principal
             media = await media_store.get(conn, req["mediaId"], who.workspace_id)
             if media is None or media.deleted_at is not None:
                 raise ApiError(f"Unknown media {req['mediaId']}", code="unknown_media", status=422)
-            await media_store.touch(conn, media.id, now)
-            row = await submit(
-                conn, workspace_id=who.workspace_id, job_type=J.REPORT_JOB, request=req, now=now, media_id=media.id,
-                webhook=req["webhook"], label=req["label"], request_id=request_id(request),
-                max_queued=rt.settings.max_queued_jobs,
-            )
+            row = await submit_report(conn, workspace_id=who.workspace_id, request=req, media_id=media.id, now=now,
+                                      request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
         return JSONResponse(receipt(row))
 
     return await run_idempotent(request, who, "POST /v1/reports/jobs", key, digest, create)  # type: ignore[return-value]

@@ -3,8 +3,9 @@ a byte of the body is read, so neither a greedy client nor a filling volume can 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from fastapi import Depends, Request
@@ -38,11 +39,19 @@ def ensure_free_space(settings: Settings, incoming: int) -> None:
             )
 
 
-async def upload_admission(request: Request, who: Principal = Depends(principal)) -> AsyncIterator[Principal]:
-    """FastAPI dependency for upload routes: holds one of the key's upload slots for the whole request."""
+@contextlib.contextmanager
+def admitted(request: Request, who: Principal) -> Iterator[None]:
+    """Hold one of the key's upload slots while the body is read and stored (429 when all are taken), after
+    checking the declared body fits on the disk (507): for the API's uploads and the web console's."""
     rt = runtime(request)
     with rt.slots.acquire(UPLOADS, who.api_key_id, rt.settings.max_concurrent_uploads, "concurrent uploads"):
         declared = request.headers.get("content-length", "")
         incoming = min(int(declared), rt.settings.max_upload_bytes) if declared.isdigit() else 0
         ensure_free_space(rt.settings, incoming)
+        yield
+
+
+async def upload_admission(request: Request, who: Principal = Depends(principal)) -> AsyncIterator[Principal]:
+    """FastAPI dependency for upload routes: holds one of the key's upload slots for the whole request."""
+    with admitted(request, who):
         yield who

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from conduit_server.api import validation
 from conduit_server.api.deps import request_id, runtime
 from conduit_server.api.files import store_upload
-from conduit_server.api.upload_guard import ensure_free_space
+from conduit_server.api.upload_guard import admitted
 from conduit_server.api.uploads import UploadedForm, read_form
 from conduit_server.console.auth import CSRF_HEADER, Console, check_csrf, console_session
 from conduit_server.console.pages import render
@@ -20,10 +20,8 @@ from conduit_server.console.report_view import claim_evidence, report_view
 from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import ApiError, NotFound, ValidationFailed
 from conduit_server.jobs.delivery import policy_for
-from conduit_server.jobs.submit import submit
-from conduit_server.limits.quotas import UPLOADS
+from conduit_server.jobs.submit import submit_report
 from conduit_server.store import jobs as job_store
-from conduit_server.store import media as media_store
 from conduit_server.store import reports as report_store
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -73,9 +71,7 @@ async def new_report(request: Request, console: Console = Depends(console_sessio
     who = console.who
     if request.headers.get(CSRF_HEADER) is not None:  # checked before the body when sent as a header
         check_csrf(console, request.headers.get(CSRF_HEADER))
-    with rt.slots.acquire(UPLOADS, who.api_key_id, rt.settings.max_concurrent_uploads, "concurrent uploads"):
-        declared = request.headers.get("content-length", "")
-        ensure_free_space(rt.settings, min(int(declared), rt.settings.max_upload_bytes) if declared.isdigit() else 0)
+    with admitted(request, who):
         form = await read_form(request, max_file_bytes=rt.settings.max_upload_bytes, tmp_dir=rt.scratch.dir(),
                                known_fields=FIELDS)
         try:
@@ -99,10 +95,8 @@ async def new_report(request: Request, console: Console = Depends(console_sessio
     req["mediaId"] = row.id
     now = rt.clock()
     async with rt.engine.begin() as conn:
-        await media_store.touch(conn, row.id, now)
-        job = await submit(conn, workspace_id=who.workspace_id, job_type=J.REPORT_JOB, request=req, now=now,
-                           media_id=row.id, webhook=req["webhook"], label=req["label"],
-                           request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
+        job = await submit_report(conn, workspace_id=who.workspace_id, request=req, media_id=row.id, now=now,
+                                  request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import ApiError
 from conduit_server.domain.ids import new_id
 from conduit_server.store import jobs as job_store
+from conduit_server.store import media as media_store
 from conduit_server.store.queue import TASK_RUN_JOB, QueueFull, defer_analysis
 from conduit_server.store.records import JobRecord
 from conduit_server.telemetry.instruments import record_job_created
@@ -50,6 +52,17 @@ async def submit(
     )
     record_job_created(job_type)
     return row
+
+
+
+async def submit_report(conn: AsyncConnection, *, workspace_id: str, request: dict[str, Any], media_id: str,
+                        now: datetime, request_id: str | None, max_queued: int | None) -> JobRecord:
+    """A report job on a workspace's media (validated request, media known): the media counts as used now, so
+    retention keeps it, and the job is created (the API's `POST /v1/reports/jobs` and the web console's form)."""
+    await media_store.touch(conn, media_id, now)
+    return await submit(conn, workspace_id=workspace_id, job_type=J.REPORT_JOB, request=request, now=now,
+                        media_id=media_id, webhook=request["webhook"], label=request["label"],
+                        request_id=request_id, max_queued=max_queued)
 
 
 def receipt(row: JobRecord) -> dict[str, Any]:
