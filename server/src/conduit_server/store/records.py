@@ -7,13 +7,19 @@ its table's columns."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Row
 
 from conduit_server.domain.jobs import JobStatus
+
+
+def _columns(record: type, row: Row[Any]) -> dict[str, Any]:
+    """The row's value of each of the record's fields (a field is named for its column)."""
+    mapping = row._mapping
+    return {f.name: mapping[f.name] for f in fields(record)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +49,9 @@ class JobRecord:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> JobRecord:
-        m = row._mapping
-        return cls(
-            id=m["id"], workspace_id=m["workspace_id"], type=m["type"], status=JobStatus(m["status"]),
-            stage=m["stage"], progress=m["progress"], media_id=m["media_id"], request=m["request"],
-            webhook=m["webhook"], label=m["label"], error=m["error"], usage=m["usage"], report_id=m["report_id"],
-            matching_id=m["matching_id"], request_id=m["request_id"], cancel_requested=m["cancel_requested"],
-            created_at=m["created_at"], updated_at=m["updated_at"], started_at=m["started_at"],
-            finished_at=m["finished_at"],
-        )
+        values = _columns(cls, row)
+        values["status"] = JobStatus(values["status"])
+        return cls(**values)
 
 
 class StoredBytes(NamedTuple):
@@ -88,13 +88,4 @@ class MediaRecord:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> MediaRecord:
-        m = row._mapping
-        return cls(
-            id=m["id"], workspace_id=m["workspace_id"], label=m["label"], content_type=m["content_type"],
-            size_bytes=m["size_bytes"], duration_seconds=m["duration_seconds"], source=m["source"],
-            created_by_api_key_id=m["created_by_api_key_id"], created_by_user_id=m["created_by_user_id"],
-            storage_key=m["storage_key"], sha256=m["sha256"], processing_status=m["processing_status"],
-            error=m["error"], analysis=m["analysis"], internal=m["internal"], created_at=m["created_at"],
-            last_used_at=m["last_used_at"], retention_locked=m["retention_locked"], deleted_at=m["deleted_at"],
-            purged_at=m["purged_at"],
-        )
+        return cls(**_columns(cls, row))
