@@ -50,3 +50,9 @@ async def test_another_workspace_sees_none_of_them(client: httpx.AsyncClient, ru
     r = await client.get("/v1/jobs", headers=other)
     assert r.status_code == 200 and r.json() == {"jobs": [], "hasMore": False, "nextCursor": None}
     assert_error(await client.get("/v1/jobs"), 401, "unauthorized")
+
+
+async def test_a_cursor_that_is_not_ours_is_a_validation_error(client: httpx.AsyncClient, mine) -> None:
+    auth, _ = mine
+    for cursor in ("garbage", "eyJ4IjogMX0", "\u00e9\u00e9"):
+        assert_error(await client.get("/v1/jobs", headers=auth, params={"cursor": cursor}), 422, "validation_error")
