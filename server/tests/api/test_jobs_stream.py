@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
+from conduit_server.jobs import lifecycle
+from conduit_server.runtime import Runtime
+from conduit_server.store import jobs as job_store
 from fixtures.api_helpers import assert_error, report_body, sse_frames, uploaded_id
 from fixtures.speech import tone
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,30 @@ async def test_canceled_job_replays_and_closes(client: httpx.AsyncClient, auth, 
     assert replay == frames
     _, replay = await sse_frames(client, auth, job_id, last_event_id="0")
     assert replay == frames
+
+
+async def test_a_job_ending_between_the_streams_reads_still_sends_its_terminal_event(
+        client: httpx.AsyncClient, auth, key, runtime: Runtime, media_id, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job ends (here: canceled) right after the stream has read the job's events and before it looks at the
+    job again: the stream must still send the terminal event rather than close without it."""
+    job_id = await new_job(client, auth, media_id)
+    read_events = job_store.events_after
+    ended = False
+
+    async def events_then_end(conn: AsyncConnection, jid: str, after: int) -> list[Any]:
+        nonlocal ended
+        rows = await read_events(conn, jid, after)
+        if jid == job_id and not ended:
+            ended = True
+            async with runtime.engine.begin() as other:
+                assert await lifecycle.cancel(other, job_id, key.workspace_id, runtime.clock(), runtime.settings)
+        return rows
+
+    monkeypatch.setattr(job_store, "events_after", events_then_end)
+    _, frames = await sse_frames(client, auth, job_id, timeout_ms=10_000)
+    assert ended
+    assert [f["event"] for f in frames] == ["status", "terminal"]
+    assert frames[-1]["data"]["status"] == "canceled"
 
 
 async def test_unknown_job_is_an_error_event_without_id(client: httpx.AsyncClient, auth) -> None:

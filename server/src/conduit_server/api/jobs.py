@@ -97,9 +97,12 @@ async def _events(
         last_id: int | None = after or None
         while True:
             wake.clear()
+            # The job before its events: each statement sees its own snapshot, and the terminal status commits
+            # with the terminal event, so a job read as terminal here has that event in the read below. (Events
+            # first would lose it when the job ends between the two reads: the stream closed without it.)
             async with rt.engine.connect() as conn:
-                rows = await job_store.events_after(conn, job_id, after)
                 job = await job_store.get(conn, job_id)
+                rows = await job_store.events_after(conn, job_id, after)
             for row in rows:
                 yield _frame(row.event, row.data, row.id)
                 after = last_id = row.id
