@@ -380,6 +380,7 @@ async def test_report_job_calls_the_model_outside_any_transaction(database_url: 
     while the endpoint is being called, no session of the job's database is idle inside a transaction."""
     from conduit_server.domain import jobs as J
     from conduit_server.domain.ids import new_id
+    from conduit_server.domain.requests import ReportRequest
     from conduit_server.jobs.run_job import run_job
     from conduit_server.jobs.submit import submit
     from conduit_server.store import accounts, reports
@@ -412,10 +413,11 @@ async def test_report_job_calls_the_model_outside_any_transaction(database_url: 
                 analysis=scripted().to_json(), created_at=now)
             await entity_store.create(conn, entity_id, workspace_id, [1.0, 0.0], now)
             await entity_store.link_speaker(conn, media_id, 0, entity_id)
-            job = await submit(conn, workspace_id=workspace_id, job_type=J.REPORT_JOB, media_id=media_id, now=now,
-                               request={"mediaId": media_id, "template": "general_report", "templateParams": None,
-                                        "target": {"strategy": "dominant"}, "webhook": None, "language": "en",
-                                        "label": None, "entityLabel": "Dana"})
+            request = ReportRequest.from_json({
+                "mediaId": media_id, "template": "general_report", "templateParams": None,
+                "target": {"strategy": "dominant"}, "webhook": None, "language": "en", "label": None,
+                "entityLabel": "Dana"})
+            job = await submit(conn, workspace_id=workspace_id, media_id=media_id, now=now, request=request)
         await run_job(rt, job.id)
         async with rt.engine.connect() as conn:
             done = await job_store.get(conn, job.id)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conduit_server.domain import jobs as J
+from conduit_server.domain.requests import ReportRequest, WebhookTarget
+from conduit_server.domain.selector import TargetSelector
 from conduit_server.jobs.delivery import deliver
 from conduit_server.jobs.lifecycle import terminate
 from conduit_server.jobs.submit import submit
@@ -47,8 +49,9 @@ async def receiver() -> Any:
 async def _event_for(rt: Runtime, url: str) -> str:
     key = await accounts.create_key(rt.engine, rt.clock())
     async with rt.engine.begin() as conn:
-        job = await submit(conn, workspace_id=key.workspace_id, job_type=J.REPORT_JOB, request={}, now=rt.clock(),
-                           webhook={"url": url, "headers": {}})
+        request = ReportRequest(media_id="med_schedule", template="general_report", target=TargetSelector("dominant"),
+                                webhook=WebhookTarget(url))
+        job = await submit(conn, workspace_id=key.workspace_id, request=request, now=rt.clock())
         await terminate(conn, job.id, J.CANCELED, rt.clock(), rt.settings)
         event_id = (await conn.execute(select(webhook_events.c.id).where(webhook_events.c.job_id == job.id))).scalar()
         await conn.execute(text("DELETE FROM procrastinate_jobs"))  # these tests call deliver() themselves

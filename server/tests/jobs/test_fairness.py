@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import procrastinate
 import pytest
-from conduit_server.domain import jobs as J
+from conduit_server.domain.requests import ReportRequest
+from conduit_server.domain.selector import TargetSelector
 from conduit_server.jobs.submit import submit
 from conduit_server.jobs.worker import build_app
 from conduit_server.runtime import Runtime
@@ -24,11 +25,14 @@ async def queue(runtime: Runtime) -> AsyncIterator[procrastinate.App]:
         await conn.exec_driver_sql("DELETE FROM procrastinate_jobs")
 
 
+REQUEST = ReportRequest(media_id="med_fairness", template="general_report", target=TargetSelector("dominant"))
+
+
 async def enqueue(rt: Runtime, workspace_id: str, count: int = 1) -> list[str]:
     ids = []
     for _ in range(count):
         async with rt.engine.begin() as conn:
-            row = await submit(conn, workspace_id=workspace_id, job_type=J.REPORT_JOB, request={}, now=rt.clock())
+            row = await submit(conn, workspace_id=workspace_id, request=REQUEST, now=rt.clock())
         ids.append(row.id)
     return ids
 

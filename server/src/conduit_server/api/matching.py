@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +15,7 @@ from conduit_server.api.deps import json_body, principal, request_id, runtime
 from conduit_server.api.idempotency import json_digest, resolve_key, run_idempotent
 from conduit_server.domain import jobs as J
 from conduit_server.domain.errors import ApiError, NotFound
+from conduit_server.domain.requests import EntityRef, MediaTargetRef, SubjectRef
 from conduit_server.domain.views import matching_json
 from conduit_server.jobs.delivery import policy_for
 from conduit_server.jobs.submit import receipt, submit
@@ -39,30 +40,27 @@ async def create_matching_job(request: Request, who: Principal = Depends(princip
         req = validation.matching_request(body, policy_for(rt))
         now = rt.clock()
         async with rt.engine.begin() as conn:
-            await _check_subjects(conn, who.workspace_id, [req["target"], *req["group"]], now)
-            row = await submit(
-                conn, workspace_id=who.workspace_id, job_type=J.MATCHING_JOB, request=req, now=now,
-                webhook=req["webhook"], label=req["label"], request_id=request_id(request),
-                max_queued=rt.settings.max_queued_jobs,
-            )
+            await _check_subjects(conn, who.workspace_id, req.subjects, now)
+            row = await submit(conn, workspace_id=who.workspace_id, request=req, now=now,
+                               request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
         return JSONResponse(receipt(row))
 
     return await run_idempotent(request, who, "POST /v1/matching/jobs", key, digest, create)  # type: ignore[return-value]
 
 
-async def _check_subjects(conn: AsyncConnection, workspace_id: str, subjects: list[dict[str, Any]],
+async def _check_subjects(conn: AsyncConnection, workspace_id: str, subjects: Sequence[SubjectRef],
                           now: datetime) -> None:
     """422 for the first subject whose entity or media is unknown, then refresh the media's lastUsedAt. One query
     per kind whatever the group size, each id once, and only ids are read (never a media's analysis)."""
-    entity_ids = {s["entityId"] for s in subjects if s["type"] == "entity_id"}
-    media_ids = {s["mediaId"] for s in subjects if s["type"] == "media_target"}
+    entity_ids = {s.entity_id for s in subjects if isinstance(s, EntityRef)}
+    media_ids = {s.media_id for s in subjects if isinstance(s, MediaTargetRef)}
     known_entities = await entity_store.known_ids(conn, workspace_id, entity_ids)
     live_media = await media_store.live_ids(conn, workspace_id, media_ids)
     for subject in subjects:
-        if subject["type"] == "entity_id" and subject["entityId"] not in known_entities:
-            raise ApiError(f"Unknown entity {subject['entityId']}", code="unknown_entity", status=422)
-        if subject["type"] == "media_target" and subject["mediaId"] not in live_media:
-            raise ApiError(f"Unknown media {subject['mediaId']}", code="unknown_media", status=422)
+        if isinstance(subject, EntityRef) and subject.entity_id not in known_entities:
+            raise ApiError(f"Unknown entity {subject.entity_id}", code="unknown_entity", status=422)
+        if isinstance(subject, MediaTargetRef) and subject.media_id not in live_media:
+            raise ApiError(f"Unknown media {subject.media_id}", code="unknown_media", status=422)
     if live_media:
         await media_store.touch_many(conn, live_media, now)
 

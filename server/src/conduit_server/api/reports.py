@@ -37,10 +37,10 @@ async def create_report_job(request: Request, who: Principal = Depends(principal
         req = validation.report_request(body, policy_for(rt))
         now = rt.clock()
         async with rt.engine.begin() as conn:
-            media = await media_store.get(conn, req["mediaId"], who.workspace_id)
+            media = await media_store.get(conn, req.media_id, who.workspace_id)
             if media is None or media.deleted_at is not None:
-                raise ApiError(f"Unknown media {req['mediaId']}", code="unknown_media", status=422)
-            row = await submit_report(conn, workspace_id=who.workspace_id, request=req, media_id=media.id, now=now,
+                raise ApiError(f"Unknown media {req.media_id}", code="unknown_media", status=422)
+            row = await submit_report(conn, workspace_id=who.workspace_id, request=req, now=now,
                                       request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
         return JSONResponse(receipt(row))
 

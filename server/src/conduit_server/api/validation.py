@@ -8,7 +8,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conduit_server.domain.errors import ValidationFailed
-from conduit_server.targeting.target import SelectorError, parse_target_selector
+from conduit_server.domain.requests import (
+    EntityRef,
+    MatchingRequest,
+    MediaTargetRef,
+    ReportRequest,
+    SubjectRef,
+    WebhookTarget,
+)
+from conduit_server.domain.selector import SelectorError, TargetSelector, parse_target_selector
 from conduit_server.webhooks.guard import AddressPolicy
 from conduit_server.webhooks.validate import validate_webhook_config
 
@@ -40,16 +48,16 @@ def short_text(body: dict[str, Any], key: str, issues: Issues, *, max_len: int =
     return value.strip()
 
 
-def selector(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
+def selector(value: Any, path: str, issues: Issues) -> TargetSelector | None:
     try:
-        return parse_target_selector(value, path=path).to_wire()
+        return parse_target_selector(value, path=path)
     except SelectorError as exc:
         for p, m in exc.issues:
             issues.add(p, m)
         return None
 
 
-def webhook(body: dict[str, Any], issues: Issues, policy: AddressPolicy) -> dict[str, Any] | None:
+def webhook(body: dict[str, Any], issues: Issues, policy: AddressPolicy) -> WebhookTarget | None:
     value = body.get("webhook")
     if value is None:
         return None
@@ -68,10 +76,10 @@ def webhook(body: dict[str, Any], issues: Issues, policy: AddressPolicy) -> dict
     if literal is not None and policy.is_refused(literal):
         issues.add("webhook.url", "points to a private, loopback, link-local or metadata address")
         return None
-    return {"url": value["url"], "headers": dict(value.get("headers") or {})}
+    return WebhookTarget(url=value["url"], headers=dict(value.get("headers") or {}))
 
 
-def report_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any]:
+def report_request(body: dict[str, Any], policy: AddressPolicy) -> ReportRequest:
     issues = Issues()
     media = body.get("media")
     media_id = None
@@ -120,19 +128,13 @@ def report_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any
     params_clean = None
     if params:
         params_clean = {k: v for k, v in params.items() if k in TEMPLATE_PARAM_STRINGS and v}
-    return {
-        "mediaId": media_id,
-        "template": template,
-        "templateParams": params_clean or None,
-        "target": target,
-        "webhook": hook,
-        "language": language,
-        "label": label,
-        "entityLabel": entity_label,
-    }
+    # no issues: every required value above was set
+    assert isinstance(media_id, str) and isinstance(template, str) and target is not None
+    return ReportRequest(media_id=media_id, template=template, target=target, template_params=params_clean or None,
+                         webhook=hook, language=language, label=label, entity_label=entity_label)
 
 
-def _subject(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
+def _subject(value: Any, path: str, issues: Issues) -> SubjectRef | None:
     if not isinstance(value, dict):
         issues.add(path, "must be a subject object")
         return None
@@ -142,7 +144,7 @@ def _subject(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
         if not isinstance(entity_id, str) or not 1 <= len(entity_id) <= 256:
             issues.add(f"{path}.entityId", "Required string of 1-256 characters")
             return None
-        return {"type": "entity_id", "entityId": entity_id}
+        return EntityRef(entity_id)
     if kind == "media_target":
         media_id = value.get("mediaId")
         if not isinstance(media_id, str) or not 1 <= len(media_id) <= 256:
@@ -151,18 +153,18 @@ def _subject(value: Any, path: str, issues: Issues) -> dict[str, Any] | None:
         sel = selector(value.get("selector"), f"{path}.selector", issues)
         if media_id is None or sel is None:
             return None
-        return {"type": "media_target", "mediaId": media_id, "selector": sel}
+        return MediaTargetRef(media_id, sel)
     issues.add(f"{path}.type", "must be entity_id or media_target")
     return None
 
 
-def matching_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, Any]:
+def matching_request(body: dict[str, Any], policy: AddressPolicy) -> MatchingRequest:
     issues = Issues()
     if body.get("context") != "behavioral_compatibility":
         issues.add("context", "must be behavioral_compatibility")
     target = _subject(body.get("target"), "target", issues)
     group_raw = body.get("group")
-    group: list[dict[str, Any] | None] = []
+    group: list[SubjectRef | None] = []
     if not isinstance(group_raw, list) or not group_raw:
         issues.add("group", "must be a non-empty array of subjects")
     elif len(group_raw) > MAX_MATCHING_GROUP:
@@ -173,9 +175,10 @@ def matching_request(body: dict[str, Any], policy: AddressPolicy) -> dict[str, A
     label = short_text(body, "label", issues)
     issues.raise_if_any()
     subjects = [target, *group]
-    direct = [s["entityId"] for s in subjects if s and s["type"] == "entity_id"]
+    direct = [s.entity_id for s in subjects if isinstance(s, EntityRef)]
     if len(direct) != len(set(direct)):
         raise ValidationFailed([("group", "target and group must reference different direct entity IDs")],
                                "target and group must reference different direct entity IDs")
-    return {"context": "behavioral_compatibility", "target": target, "group": group, "webhook": hook,
-            "label": label}
+    # no issues: the target and every group member parsed
+    assert target is not None and all(s is not None for s in group)
+    return MatchingRequest(target=target, group=tuple(s for s in group if s is not None), webhook=hook, label=label)

@@ -4,6 +4,7 @@ statement clickable, and one statement's evidence (the measurements and transcri
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -92,10 +93,10 @@ async def new_report(request: Request, console: Console = Depends(console_sessio
                 return _new_page(request, console, values=values, errors=[exc.message], status=exc.status)
         finally:
             form.cleanup()
-    req["mediaId"] = row.id
+    req = replace(req, media_id=row.id)
     now = rt.clock()
     async with rt.engine.begin() as conn:
-        job = await submit_report(conn, workspace_id=who.workspace_id, request=req, media_id=row.id, now=now,
+        job = await submit_report(conn, workspace_id=who.workspace_id, request=req, now=now,
                                   request_id=request_id(request), max_queued=rt.settings.max_queued_jobs)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 

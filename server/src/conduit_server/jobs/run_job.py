@@ -18,6 +18,8 @@ from conduit_server.analysis import (
 from conduit_server.analysis.narrative import NarrativeRenderer
 from conduit_server.domain import jobs as J
 from conduit_server.domain.ids import new_id
+from conduit_server.domain.requests import EntityRef, MatchingRequest, ReportRequest, SubjectRef
+from conduit_server.domain.selector import TargetSelector
 from conduit_server.jobs import behavior
 from conduit_server.jobs.lifecycle import terminate
 from conduit_server.jobs.media_processing import ensure_processed, entity_threshold
@@ -33,7 +35,7 @@ from conduit_server.store.db import is_connection_error
 from conduit_server.store.queue import TASK_PROCESS_MEDIA, defer_analysis
 from conduit_server.store.records import JobRecord
 from conduit_server.targeting.entities import entity_similarity
-from conduit_server.targeting.target import parse_target_selector, select_target
+from conduit_server.targeting.target import select_target
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def _check_cancel(flag: Any) -> None:
         raise Canceled()
 
 
-async def _resolve(rt: Runtime, job: JobRecord, media_id: str, selector_wire: dict[str, Any], cancel_flag: Any,
+async def _resolve(rt: Runtime, job: JobRecord, media_id: str, selector: TargetSelector, cancel_flag: Any,
                    report_stages: bool) -> Resolved:
     """Process the media if needed (job stages transcoding/extracting), then select the target speaker."""
     hook = JobProgress(rt, job.id, asyncio.get_running_loop()) if report_stages else None
@@ -125,7 +127,6 @@ async def _resolve(rt: Runtime, job: JobRecord, media_id: str, selector_wire: di
     analysis = MediaAnalysis.from_json(row.analysis)
     if not analysis.speakers:
         raise JobFailure("insufficient_speech", "No speech was found in the media")
-    selector = parse_target_selector(selector_wire)
     similarity = None
     if selector.strategy == "entity_id":
         async with rt.engine.connect() as conn:
@@ -151,8 +152,8 @@ async def _resolve(rt: Runtime, job: JobRecord, media_id: str, selector_wire: di
 
 
 async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
-    req = job.request
-    target = await _resolve(rt, job, req["mediaId"], req["target"], cancel_flag, report_stages=True)
+    req = ReportRequest.from_json(job.request)  # parsed once: a row written by an older version reads the same
+    target = await _resolve(rt, job, req.media_id, req.target, cancel_flag, report_stages=True)
     sample = measure_sample(target.analysis, target.speaker_index)
     _check_cancel(cancel_flag)
     await advance(rt, job.id, "rendering")
@@ -162,7 +163,7 @@ async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
         label = None
         if target.entity_id:
             _, label = await entity_store.label(conn, target.entity_id)
-    label = req.get("entityLabel") or label
+    label = req.entity_label or label
     subject = label or f"Speaker {target.speaker_index + 1}"
     await advance(rt, job.id, "finalizing")
     try:
@@ -178,13 +179,13 @@ async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
         else:
             behavior_map = build_behavior_map([sample])
         rendered = render_report(
-            behavior_map, sample, template=req["template"], subject_label=subject,
-            template_params=req.get("templateParams"), language=req.get("language") or "en",
+            behavior_map, sample, template=req.template, subject_label=subject,
+            template_params=None if req.template_params is None else dict(req.template_params), language=req.language,
             server_version=rt.settings.version, llm_provider=rt.settings.llm_provider,
         )
         if (narrator := NarrativeRenderer.from_settings(rt.settings)) is not None:  # off by default
             # an HTTP call (seconds, up to its timeout): made holding no connection and no transaction
-            rendered = await narrator.render(rendered, sample, language=req.get("language") or "en",
+            rendered = await narrator.render(rendered, sample, language=req.language,
                                              server_version=rt.settings.version)
         evidence = {"reportId": report_id, "jobId": job.id, "mediaId": target.media_id,
                     "entityId": target.entity_id, "behaviorMapId": map_id,
@@ -195,11 +196,11 @@ async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
                 conn, id=report_id, workspace_id=job.workspace_id, job_id=job.id,
                 label=job.label or (media_row.label if media_row is not None else None),
                 entity_id=target.entity_id, media_id=target.media_id, speaker_index=target.speaker_index,
-                template=req["template"], markdown=rendered.markdown, json=rendered.json, evidence=evidence,
+                template=req.template, markdown=rendered.markdown, json=rendered.json, evidence=evidence,
                 behavior_map_id=map_id, sample_ids=sample_ids, created_at=now,
             )
-            if req.get("entityLabel") and target.entity_id:
-                await entity_store.set_label(conn, target.entity_id, job.workspace_id, req["entityLabel"])
+            if req.entity_label and target.entity_id:
+                await entity_store.set_label(conn, target.entity_id, job.workspace_id, req.entity_label)
             done = await terminate(conn, job.id, J.SUCCEEDED, now, rt.settings, report_id=report_id,
                                    audio_seconds=target.analysis.duration_seconds)
             if done is None:
@@ -208,23 +209,23 @@ async def _report(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
         rt.events.publish(job.id)
 
 
-async def _subject(rt: Runtime, job: Any, ref: dict[str, Any], cancel_flag: Any) -> tuple[str, int | None]:
+async def _subject(rt: Runtime, job: Any, ref: SubjectRef, cancel_flag: Any) -> tuple[str, int | None]:
     """Resolve a matching subject to (entity id, speaker index or None for direct entities)."""
-    if ref["type"] == "entity_id":
+    if isinstance(ref, EntityRef):
         async with rt.engine.connect() as conn:
-            entity = await entity_store.get(conn, ref["entityId"], job.workspace_id)
+            entity = await entity_store.get(conn, ref.entity_id, job.workspace_id)
         if entity is None:
-            raise JobFailure("target_not_found", f"Entity {ref['entityId']} no longer exists")
+            raise JobFailure("target_not_found", f"Entity {ref.entity_id} no longer exists")
         return entity.id, None
-    target = await _resolve(rt, job, ref["mediaId"], ref["selector"], cancel_flag, report_stages=False)
+    target = await _resolve(rt, job, ref.media_id, ref.selector, cancel_flag, report_stages=False)
     if target.entity_id is None:
         raise JobFailure("target_not_found")
     return target.entity_id, target.speaker_index
 
 
 async def _matching(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
-    req = job.request
-    refs = [req["target"], *req["group"]]
+    req = MatchingRequest.from_json(job.request)  # parsed once: a row written by an older version reads the same
+    refs = req.subjects
     await advance(rt, job.id, "scoring")
     resolved = [await _subject(rt, job, ref, cancel_flag) for ref in refs]
     ids = [entity_id for entity_id, _ in resolved]
@@ -246,14 +247,14 @@ async def _matching(rt: Runtime, job: JobRecord, cancel_flag: Any) -> None:
     await advance(rt, job.id, "finalizing")
     matching_id = new_id("mat_")
 
-    def resolved_json(ref: dict[str, Any], entity_id: str, label: str | None) -> dict[str, Any]:
-        return {"source": ref, "entityId": entity_id, "resolvedLabel": label}
+    def resolved_json(ref: SubjectRef, entity_id: str, label: str | None) -> dict[str, Any]:
+        return {"source": ref.to_json(), "entityId": entity_id, "resolvedLabel": label}
 
     try:
         async with rt.engine.begin() as conn:
             await matching_store.insert(
-                conn, id=matching_id, workspace_id=job.workspace_id, job_id=job.id, label=req.get("label"),
-                context=req["context"], target=resolved_json(refs[0], ids[0], labels[0]),
+                conn, id=matching_id, workspace_id=job.workspace_id, job_id=job.id, label=req.label,
+                context=req.context, target=resolved_json(refs[0], ids[0], labels[0]),
                 group=[resolved_json(r, e, lbl) for r, e, lbl in zip(refs[1:], ids[1:], labels[1:], strict=True)],
                 markdown=rendered.markdown, json=rendered.json, created_at=now,
             )

@@ -23,12 +23,13 @@ async def create_event(
     conn: AsyncConnection, job: JobRecord, now: datetime, *, event_id: str, event_type: str, body: bytes
 ) -> str:
     """Store `job`'s event (canonical `body`, sent byte-identical on every attempt) and queue its first delivery."""
-    if not job.webhook:
+    target = job.webhook_target
+    if target is None:
         raise ValueError(f"job {job.id} has no webhook to deliver an event to")
     await conn.execute(
         webhook_events.insert().values(
-            id=event_id, workspace_id=job.workspace_id, job_id=job.id, type=event_type, url=job.webhook["url"],
-            headers=job.webhook.get("headers") or {}, body=body, status="pending", attempt_count=0,
+            id=event_id, workspace_id=job.workspace_id, job_id=job.id, type=event_type, url=target.url,
+            headers=dict(target.headers), body=body, status="pending", attempt_count=0,
             created_at=now, next_attempt_at=now,
         )
     )

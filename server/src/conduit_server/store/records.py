@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Row
 
 from conduit_server.domain.jobs import JobStatus
+from conduit_server.domain.requests import WebhookTarget
 
 
 def _columns(record: type, row: Row[Any]) -> dict[str, Any]:
@@ -33,8 +34,8 @@ class JobRecord:
     stage: str | None
     progress: float | None
     media_id: str | None
-    request: dict[str, Any]  # the normalised create body
-    webhook: dict[str, Any] | None  # {"url", "headers"?}
+    request: dict[str, Any]  # the normalised create body: `domain.requests.ReportRequest` / `MatchingRequest` JSON
+    webhook: dict[str, Any] | None  # `WebhookTarget` JSON: {"url", "headers"?}
     label: str | None
     error: dict[str, Any] | None  # {"code", "message"}
     usage: dict[str, Any] | None
@@ -52,6 +53,11 @@ class JobRecord:
         values = _columns(cls, row)
         values["status"] = JobStatus(values["status"])
         return cls(**values)
+
+    @property
+    def webhook_target(self) -> WebhookTarget | None:
+        """Where the job's terminal event goes, or None (also for an empty stored object, as before)."""
+        return WebhookTarget.from_json(self.webhook) if self.webhook else None
 
 
 class StoredBytes(NamedTuple):
