@@ -25,6 +25,7 @@ from conduit_server.domain.errors import ApiError, ValidationFailed
 from conduit_server.store import idempotency as idem_store
 from conduit_server.store.accounts import Principal
 from conduit_server.store.idempotency import Claim, KeyScope
+from conduit_server.store.records import IdempotencyKeyRecord
 
 TTL = timedelta(hours=24)
 LEASE = timedelta(seconds=60)  # an in-progress claim nobody renews for this long belongs to a dead process
@@ -69,7 +70,7 @@ def json_digest(body: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-async def claim(rt: Any, scope: KeyScope, fp: str) -> Claim | Any:
+async def claim(rt: Any, scope: KeyScope, fp: str) -> Claim | IdempotencyKeyRecord:
     """Claim the key (returns the Claim), or return the row that holds it: a finished request or a live claim.
     Rows past `expires_at` (stored answers after 24 h, claims whose lease ran out) are removed first."""
     for _ in range(3):  # the holder may release (5xx, 429) between our insert and select: try again
@@ -100,7 +101,7 @@ async def run_idempotent(
         if held.fingerprint != fp:
             raise ApiError("Idempotency-Key was already used with a different request",
                            code="idempotency_key_reused", status=422)
-        if held.state != "done":
+        if held.state != "done" or held.status_code is None:  # store_answer writes both: a done row has its status
             raise ApiError("A request with this Idempotency-Key is still in progress",
                            code="idempotency_key_in_progress", status=409)
         return Response(held.body, status_code=held.status_code, media_type="application/json",

@@ -21,6 +21,7 @@ from conduit_server.store import jobs as job_store
 from conduit_server.store import media as media_store
 from conduit_server.store import reports as report_store
 from conduit_server.store.accounts import Principal
+from conduit_server.store.records import ReportRecord
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -47,7 +48,7 @@ async def create_report_job(request: Request, who: Principal = Depends(principal
     return await run_idempotent(request, who, "POST /v1/reports/jobs", key, digest, create)  # type: ignore[return-value]
 
 
-async def _report_body(conn: Any, row: Any) -> dict[str, Any]:
+async def _report_body(conn: Any, row: ReportRecord) -> dict[str, Any]:
     label, exists = None, False
     if row.entity_id:
         exists, label = await entity_store.label(conn, row.entity_id)
@@ -68,7 +69,7 @@ async def report_by_job(job_id: str, request: Request, who: Principal = Depends(
         return JSONResponse(await _report_body(conn, row))
 
 
-async def _owned_report(conn: Any, report_id: str, who: Principal) -> Any:
+async def _owned_report(conn: Any, report_id: str, who: Principal) -> ReportRecord:
     row = await report_store.get(conn, report_id, who.workspace_id)
     if row is None:
         raise NotFound("Report not found")

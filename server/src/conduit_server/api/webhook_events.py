@@ -17,11 +17,12 @@ from conduit_server.domain.errors import NotFound
 from conduit_server.domain.redact import redact_url
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
+from conduit_server.store.records import WebhookEventRecord
 
 router = APIRouter(prefix="/v1/webhooks/events", tags=["webhooks"])
 
 
-def event_record(row: Any) -> dict[str, Any]:
+def event_record(row: WebhookEventRecord) -> dict[str, Any]:
     return {
         "id": row.id,
         "type": row.type,

@@ -28,6 +28,7 @@ from conduit_server.limits.quotas import STREAMS
 from conduit_server.runtime import Runtime
 from conduit_server.store import outbox
 from conduit_server.store.accounts import Principal
+from conduit_server.store.records import WebhookEventRecord
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -61,7 +62,7 @@ _QUERY: dict[str, Any] = {"parameters": [
 ]}
 
 
-def _frame(row: Any) -> bytes:
+def _frame(row: WebhookEventRecord) -> bytes:
     return f"id: {row.id}\nevent: {row.type}\ndata: ".encode() + bytes(row.body) + b"\n\n"
 
 
@@ -74,15 +75,15 @@ class _Cursor:
         self.sent: dict[str, datetime] = {}
         self.skip = sent
 
-    def wants(self, row: Any) -> bool:
+    def wants(self, row: WebhookEventRecord) -> bool:
         if row.id in self.sent or row.id in self.skip:
             return False
         return self.after is None or (row.created_at, row.id) > self.after
 
-    def mark(self, row: Any) -> None:
+    def mark(self, row: WebhookEventRecord) -> None:
         self.sent[row.id] = row.created_at
 
-    def advance(self, rows: list[Any], now: datetime) -> None:
+    def advance(self, rows: list[WebhookEventRecord], now: datetime) -> None:
         """After a full batch move to its last row (a backlog); once caught up, keep only the overlap window."""
         if len(rows) >= BATCH:
             self.lower = max(self.lower, rows[-1].created_at)

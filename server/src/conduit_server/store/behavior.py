@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conduit_server.store.records import Appearance, BehaviorMapRecord, SampleData
 from conduit_server.store.tables import behavior_maps, media, media_speakers, samples
 
 
@@ -33,24 +33,24 @@ async def sampled_media(conn: AsyncConnection, entity_id: str) -> set[str]:
     return {r.media_id for r in await conn.execute(select(samples.c.media_id).where(samples.c.entity_id == entity_id))}
 
 
-async def appearances(conn: AsyncConnection, entity_id: str) -> list[Row[Any]]:
+async def appearances(conn: AsyncConnection, entity_id: str) -> list[Appearance]:
     """(media_id, speaker_index, analysis) of every processed, non-deleted media the entity was heard in, oldest
     media first."""
-    return list(await conn.execute(
+    return [Appearance(*r) for r in await conn.execute(
         select(media_speakers.c.media_id, media_speakers.c.speaker_index, media.c.analysis)
         .join(media, media.c.id == media_speakers.c.media_id)
         .where(media_speakers.c.entity_id == entity_id, media.c.deleted_at.is_(None),
                media.c.processing_status == "COMPLETED")
         .order_by(media.c.created_at, media.c.id)
-    ))
+    )]
 
 
-async def samples_of(conn: AsyncConnection, entity_id: str) -> list[Row[Any]]:
+async def samples_of(conn: AsyncConnection, entity_id: str) -> list[SampleData]:
     """(id, data) of the entity's samples, oldest first (a deterministic order for its maps)."""
-    return list(await conn.execute(
+    return [SampleData(*r) for r in await conn.execute(
         select(samples.c.id, samples.c.data).where(samples.c.entity_id == entity_id)
         .order_by(samples.c.created_at, samples.c.id)
-    ))
+    )]
 
 
 async def insert_map(conn: AsyncConnection, map_id: str, workspace_id: str, entity_id: str, sample_ids: list[str],
@@ -63,11 +63,12 @@ async def insert_map(conn: AsyncConnection, map_id: str, workspace_id: str, enti
     )
 
 
-async def latest_map(conn: AsyncConnection, entity_id: str) -> Row[Any] | None:
+async def latest_map(conn: AsyncConnection, entity_id: str) -> BehaviorMapRecord | None:
     """The entity's newest map row, None before its first report or matching."""
-    return (
+    row = (
         await conn.execute(
             select(behavior_maps).where(behavior_maps.c.entity_id == entity_id)
             .order_by(behavior_maps.c.created_at.desc(), behavior_maps.c.id.desc()).limit(1)
         )
     ).first()
+    return None if row is None else BehaviorMapRecord.from_row(row)

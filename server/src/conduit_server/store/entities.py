@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.store import cursor as cursors
+from conduit_server.store.records import EntityRecord
 from conduit_server.store.tables import entities, media, media_speakers
 
 
-async def get(conn: AsyncConnection, entity_id: str, workspace_id: str) -> Row[Any] | None:
+async def get(conn: AsyncConnection, entity_id: str, workspace_id: str) -> EntityRecord | None:
     query = select(entities).where(entities.c.id == entity_id, entities.c.workspace_id == workspace_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else EntityRecord.from_row(row)
 
 
-async def set_label(conn: AsyncConnection, entity_id: str, workspace_id: str, label: str | None) -> Row[Any] | None:
+async def set_label(conn: AsyncConnection, entity_id: str, workspace_id: str,
+                    label: str | None) -> EntityRecord | None:
     """Rename an entity of `workspace_id` (None clears the label); None when there is no such entity there."""
     query = (update(entities).where(entities.c.id == entity_id, entities.c.workspace_id == workspace_id)
              .values(label=label).returning(*entities.c))
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else EntityRecord.from_row(row)
 
 
 async def media_counts(conn: AsyncConnection, entity_ids: list[str]) -> dict[str, int]:
@@ -40,9 +42,9 @@ async def media_counts(conn: AsyncConnection, entity_ids: list[str]) -> dict[str
 
 async def list_page(
     conn: AsyncConnection, workspace_id: str, *, limit: int, cursor: str | None
-) -> cursors.RowPage:
+) -> cursors.Page[EntityRecord]:
     conds = [entities.c.workspace_id == workspace_id]
-    return await cursors.newest_first(conn, entities, conds, limit=limit, cursor=cursor)
+    return (await cursors.newest_first(conn, entities, conds, limit=limit, cursor=cursor)).map(EntityRecord.from_row)
 
 
 async def centroids(conn: AsyncConnection, workspace_id: str) -> dict[str, tuple[list[float], int]]:

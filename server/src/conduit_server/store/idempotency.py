@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conduit_server.store.records import IdempotencyKeyRecord
 from conduit_server.store.tables import idempotency_keys
 
 
@@ -48,7 +48,7 @@ class Claim:
 
 
 async def try_claim(conn: AsyncConnection, scope: KeyScope, fp: str, now: datetime,
-                    lease_until: datetime) -> Claim | Row[Any] | None:
+                    lease_until: datetime) -> Claim | IdempotencyKeyRecord | None:
     """Remove the key's expired row, then claim it: the Claim when ours, else the row holding it (None when the
     holder released it between our insert and select; the caller tries again)."""
     await conn.execute(delete(idempotency_keys).where(scope.where(), idempotency_keys.c.expires_at < now))
@@ -62,7 +62,8 @@ async def try_claim(conn: AsyncConnection, scope: KeyScope, fp: str, now: dateti
     # RETURNING, not rowcount: the asyncpg driver reports -1 for INSERT .. ON CONFLICT DO NOTHING
     if inserted.first() is not None:
         return Claim(scope, now)
-    return (await conn.execute(select(idempotency_keys).where(scope.where()))).first()
+    row = (await conn.execute(select(idempotency_keys).where(scope.where()))).first()
+    return None if row is None else IdempotencyKeyRecord.from_row(row)
 
 
 async def renew(conn: AsyncConnection, held: Claim, lease_until: datetime) -> None:

@@ -10,13 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.domain import jobs as J
 from conduit_server.domain.views import job_json
 from conduit_server.store import cursor as cursors
-from conduit_server.store.records import JobRecord
+from conduit_server.store.records import JobEventRecord, JobRecord
 from conduit_server.store.tables import job_events, jobs
 
 
@@ -140,9 +139,9 @@ async def cancel_requested(conn: AsyncConnection, job_id: str) -> bool:
     return row is None or bool(row.cancel_requested) or row.status in J.TERMINAL
 
 
-async def events_after(conn: AsyncConnection, job_id: str, after: int) -> list[Row[Any]]:
+async def events_after(conn: AsyncConnection, job_id: str, after: int) -> list[JobEventRecord]:
     query = select(job_events).where(job_events.c.job_id == job_id, job_events.c.id > after).order_by(job_events.c.id)
-    return list((await conn.execute(query)).all())
+    return [JobEventRecord.from_row(r) for r in await conn.execute(query)]
 
 
 async def waiting_on_media(conn: AsyncConnection, media_id: str) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conduit_server.store.records import MatchingRecord
 from conduit_server.store.tables import matchings
 
 
@@ -15,11 +15,13 @@ async def insert(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(matchings.insert().values(**values))
 
 
-async def get(conn: AsyncConnection, matching_id: str, workspace_id: str) -> Row[Any] | None:
+async def get(conn: AsyncConnection, matching_id: str, workspace_id: str) -> MatchingRecord | None:
     query = select(matchings).where(matchings.c.id == matching_id, matchings.c.workspace_id == workspace_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else MatchingRecord.from_row(row)
 
 
-async def of_job(conn: AsyncConnection, job_id: str, workspace_id: str) -> Row[Any] | None:
+async def of_job(conn: AsyncConnection, job_id: str, workspace_id: str) -> MatchingRecord | None:
     query = select(matchings).where(matchings.c.job_id == job_id, matchings.c.workspace_id == workspace_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else MatchingRecord.from_row(row)

@@ -10,12 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conduit_server.store import cursor as cursors
 from conduit_server.store.queue import TASK_DELIVER, WEBHOOK_QUEUE, defer
-from conduit_server.store.records import JobRecord
+from conduit_server.store.records import JobRecord, WebhookAttemptRecord, WebhookEventRecord
 from conduit_server.store.tables import webhook_attempts, webhook_events
 
 
@@ -37,15 +36,17 @@ async def create_event(
     return event_id
 
 
-async def get(conn: AsyncConnection, event_id: str, workspace_id: str | None = None) -> Row[Any] | None:
+async def get(conn: AsyncConnection, event_id: str, workspace_id: str | None = None) -> WebhookEventRecord | None:
     query = select(webhook_events).where(webhook_events.c.id == event_id)
     if workspace_id is not None:
         query = query.where(webhook_events.c.workspace_id == workspace_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else WebhookEventRecord.from_row(row)
 
 
-async def lock(conn: AsyncConnection, event_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(webhook_events).where(webhook_events.c.id == event_id).with_for_update())).first()
+async def lock(conn: AsyncConnection, event_id: str) -> WebhookEventRecord | None:
+    row = (await conn.execute(select(webhook_events).where(webhook_events.c.id == event_id).with_for_update())).first()
+    return None if row is None else WebhookEventRecord.from_row(row)
 
 
 async def record_attempt(
@@ -64,22 +65,24 @@ async def update_event(conn: AsyncConnection, event_id: str, **values: Any) -> N
     await conn.execute(update(webhook_events).where(webhook_events.c.id == event_id).values(**values))
 
 
-async def attempts(conn: AsyncConnection, event_id: str) -> list[Row[Any]]:
+async def attempts(conn: AsyncConnection, event_id: str) -> list[WebhookAttemptRecord]:
     rows = await conn.execute(
         select(webhook_attempts).where(webhook_attempts.c.event_id == event_id).order_by(webhook_attempts.c.id)
     )
-    return list(rows)
+    return [WebhookAttemptRecord.from_row(r) for r in rows]
 
 
 async def list_page(conn: AsyncConnection, workspace_id: str, *, job_id: str | None, limit: int,
-                    cursor: str | None) -> cursors.RowPage:
+                    cursor: str | None) -> cursors.Page[WebhookEventRecord]:
     conds = [webhook_events.c.workspace_id == workspace_id]
     if job_id:
         conds.append(webhook_events.c.job_id == job_id)
-    return await cursors.newest_first(conn, webhook_events, conds, limit=limit, cursor=cursor)
+    page = await cursors.newest_first(conn, webhook_events, conds, limit=limit, cursor=cursor)
+    return page.map(WebhookEventRecord.from_row)
 
 
-async def created_since(conn: AsyncConnection, workspace_id: str, since: datetime, *, limit: int) -> list[Row[Any]]:
+async def created_since(conn: AsyncConnection, workspace_id: str, since: datetime, *,
+                        limit: int) -> list[WebhookEventRecord]:
     """The workspace's events created at or after `since`, oldest first (the workspace event stream's poll)."""
     query = (
         select(webhook_events)
@@ -87,10 +90,10 @@ async def created_since(conn: AsyncConnection, workspace_id: str, since: datetim
         .order_by(webhook_events.c.created_at, webhook_events.c.id)
         .limit(limit)
     )
-    return list((await conn.execute(query)).all())
+    return [WebhookEventRecord.from_row(r) for r in await conn.execute(query)]
 
 
-async def redeliver(conn: AsyncConnection, event_id: str, workspace_id: str) -> Row[Any] | None:
+async def redeliver(conn: AsyncConnection, event_id: str, workspace_id: str) -> WebhookEventRecord | None:
     """Queue one more delivery attempt of the workspace's event now, whatever its state (POST /v1/webhooks/events/
     {id}/redeliver and the web console's button); returns the updated event, None when the workspace has no such
     event."""

@@ -1,9 +1,10 @@
-"""Typed, immutable records of the `jobs` and `media` tables, what their store functions return (issue 12).
+"""Typed, immutable records of the store's tables, what their store functions return (issue 12).
 
 A SQLAlchemy `Row[Any]` types every column as Any, so a misspelt column or a wrong type reached callers
 unchecked; these records name each column with its type. Attribute names are the column names, so code that
 read a row reads a record unchanged. The schema is `store/tables.py`; tests check that each record has exactly
-its table's columns."""
+its table's columns. A read of only some columns (or a join) gets a small NamedTuple of exactly those, never a
+full-table record with fields it did not read."""
 
 from __future__ import annotations
 
@@ -94,4 +95,174 @@ class MediaRecord:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> MediaRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """One `entities` row: a persistent voice identity (docs/api.md §11)."""
+
+    id: str
+    workspace_id: str
+    label: str | None
+    centroid: list[float]  # L2-normalised mean of the voiceprints heard
+    voice_count: int
+    created_at: datetime
+    last_seen_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> EntityRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """One `reports` row: a report job's result. `entity_id` may name an entity erased since (reports stay)."""
+
+    id: str
+    workspace_id: str
+    job_id: str | None
+    label: str | None
+    entity_id: str | None
+    media_id: str | None
+    speaker_index: int | None
+    template: str
+    markdown: str
+    json: dict[str, Any]
+    evidence: dict[str, Any]  # served as is by GET /v1/reports/{id}/evidence
+    behavior_map_id: str | None
+    sample_ids: list[str] | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ReportRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingRecord:
+    """One `matchings` row: a matching job's result (docs/api.md §14)."""
+
+    id: str
+    workspace_id: str
+    job_id: str | None
+    label: str | None
+    context: str
+    target: dict[str, Any]  # {"source", "entityId", "resolvedLabel"}
+    group: list[dict[str, Any]]  # the same shape, one per group member
+    markdown: str
+    json: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> MatchingRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class JobEventRecord:
+    """One `job_events` row: an event of a job's stream (GET /v1/jobs/{id}/stream); `id` is its SSE id."""
+
+    id: int
+    job_id: str
+    event: str  # "stage", "terminal", ...
+    data: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> JobEventRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEventRecord:
+    """One `webhook_events` row: a job's terminal event and the state of its delivery (docs/api.md §6.4)."""
+
+    id: str
+    workspace_id: str
+    job_id: str
+    type: str
+    url: str
+    headers: dict[str, str]  # the caller's extra headers
+    body: bytes  # the exact bytes sent on every attempt
+    status: str  # pending, delivered or failed
+    attempt_count: int
+    scheduled_attempts: int  # attempts of the automatic schedule used (redeliveries do not count)
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> WebhookEventRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttemptRecord:
+    """One `webhook_attempts` row: one delivery attempt of an event."""
+
+    id: int
+    event_id: str
+    attempt: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None  # None when delivered
+    redelivery: bool
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> WebhookAttemptRecord:
+        return cls(**_columns(cls, row))
+
+
+class Appearance(NamedTuple):
+    """A processed, live media an entity was heard in (a partial select over `media_speakers` joined to `media`):
+    what measuring the entity's sample of it needs."""
+
+    media_id: str
+    speaker_index: int
+    analysis: dict[str, Any] | None  # pipeline.types.MediaAnalysis.to_json()
+
+
+class SampleData(NamedTuple):
+    """A sample's id and its measurements (`analysis.Sample` JSON): what building a behavior map reads."""
+
+    id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviorMapRecord:
+    """One `behavior_maps` row: a snapshot of an entity's behavior over the samples it names."""
+
+    id: str
+    workspace_id: str
+    entity_id: str
+    sample_ids: list[str]
+    data: dict[str, Any]  # {"behaviorMap": the API payload, "full": analysis.BehaviorMap JSON}
+    model_checkpoint: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> BehaviorMapRecord:
+        return cls(**_columns(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKeyRecord:
+    """One `idempotency_keys` row: a claim in progress, or (state "done") the stored answer to replay."""
+
+    workspace_id: str
+    method: str
+    route: str
+    key: str
+    fingerprint: str
+    state: str  # in_progress or done
+    status_code: int | None  # set, with `body`, when the answer is stored
+    body: bytes | None
+    created_at: datetime
+    expires_at: datetime  # in_progress: the claim's lease; done: when the answer is forgotten
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> IdempotencyKeyRecord:
         return cls(**_columns(cls, row))
