@@ -247,22 +247,29 @@ def main(argv: list[str] | None = None) -> None:
         queues = [q.strip() for q in args.queues.split(",") if q.strip()]
         asyncio.run(_worker(_settings(args), queues))
     else:
-        if args.command == "migrate":
-            from conduit_server.services import open_runtime
-
-            async def run() -> None:
-                async with open_runtime(_settings(args)):
-                    pass
-
-            asyncio.run(run())
-            print("migrations applied")
-        elif args.command in ("backup", "restore"):
-            _archive(_settings(args), args)
-        elif args.command == "keys":
-            asyncio.run(_keys(_settings(args), args))
-        elif args.command == "workspace":
-            asyncio.run(_workspace(_settings(args), args))
+        try:
+            _one_shot(args)
+        except SystemExit as stop:  # a refusal, already explained on stderr: its status, without finalization too
+            _exit(0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1)
         _exit(0)
+
+
+def _one_shot(args: argparse.Namespace) -> None:
+    if args.command == "migrate":
+        from conduit_server.services import open_runtime
+
+        async def run() -> None:
+            async with open_runtime(_settings(args)):
+                pass
+
+        asyncio.run(run())
+        print("migrations applied")
+    elif args.command in ("backup", "restore"):
+        _archive(_settings(args), args)
+    elif args.command == "keys":
+        asyncio.run(_keys(_settings(args), args))
+    elif args.command == "workspace":
+        asyncio.run(_workspace(_settings(args), args))
 
 
 if __name__ == "__main__":
