@@ -20,10 +20,12 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from alembic.script import ScriptDirectory
 from conduit_server.services import open_runtime
 from conduit_server.store import accounts
 from conduit_server.store.backup import backup
 from conduit_server.store.embedded import EmbeddedPostgres
+from conduit_server.store.migrate import alembic_config
 from fixtures.api_helpers import uploaded_id
 from fixtures.speech import tone, two_speaker_short
 from server_testkit import asgi_client, make_settings, postgres_pids, workers_for
@@ -162,7 +164,8 @@ async def test_restore_refuses_a_data_dir_that_holds_data(root: Path, original: 
 async def test_backup_of_a_stopped_server_starts_and_stops_postgres(root: Path, original: Original) -> None:
     manifest = await backup(make_settings(root / "data"), root / "offline.tar")
     assert not postgres_pids(root / "data" / "pg")
-    assert manifest["schemaRevision"] == "0001" and manifest["mediaFiles"] == 2
+    head = ScriptDirectory.from_config(alembic_config("postgresql://unused/none")).get_current_head()
+    assert manifest["schemaRevision"] == head and manifest["mediaFiles"] == 2
     assert manifest["counts"]["jobs"] == 1 and manifest["counts"]["reports"] == 1
     assert manifest["counts"]["webhook_events"] == 1 and manifest["counts"]["entities"] >= 1
     assert set(manifest["parts"]) == {"db.dump", *(f"media/{key}" for key in original.blobs)}

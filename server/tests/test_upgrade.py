@@ -1,10 +1,11 @@
 """Upgrades: migrations run at every start (embedded) or by `conduit migrate`, so a new release upgrades the data
-it finds. The schema has one revision (0001) and no release is tagged yet, so there is no older schema to upgrade
-from; what is tested is what an upgrade relies on: an empty database migrates to head and then matches tables.py,
-migrating again is a no-op, the revision downgrades to base and upgrades again, and a job queued before a restart
-(embedded PostgreSQL stopped and started, migrations run again) still completes afterwards.
-When a second revision is added, add here: upgrade an empty database to the previous revision, insert a queued job
-with that revision's SQL, upgrade to head, run the worker, and see the job complete."""
+it finds. Tested: an empty database migrates to head and then matches tables.py, migrating again is a no-op, the
+revisions downgrade one step and to base and upgrade again, a job queued before a restart (embedded PostgreSQL
+stopped and started, migrations run again) still completes afterwards, and a job queued in a database at the
+revision before head completes once a start has migrated it to head.
+That last test queues its job with this release's code against the previous revision's tables, which holds while
+a revision leaves the tables a queued job touches (jobs, media, the job queue's own) as they were; a revision that
+changes them must queue that job with the previous revision's own SQL instead."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conduit_server.services import open_runtime
+from conduit_server.settings import Settings
 from conduit_server.store import accounts
 from conduit_server.store.db import sync_url
 from conduit_server.store.embedded import EmbeddedPostgres
@@ -84,7 +86,9 @@ def _not_the_queue(name: str | None, type_: str, _parents: Any) -> bool:
     return not (type_ == "table" and (name or "").startswith(QUEUE_PREFIX))
 
 
-HEAD = ScriptDirectory.from_config(alembic_config("postgresql://unused/none")).get_current_head()
+_SCRIPTS = ScriptDirectory.from_config(alembic_config("postgresql://unused/none"))
+HEAD = _SCRIPTS.get_current_head()
+PREVIOUS = _SCRIPTS.get_revision(HEAD).down_revision  # the schema of the release before this one
 
 
 def test_an_empty_database_migrates_to_head_matching_the_schema(server_url: str) -> None:
@@ -99,10 +103,15 @@ def test_an_empty_database_migrates_to_head_matching_the_schema(server_url: str)
     assert _revision(url) == HEAD and _public_objects(url) == objects
 
 
-def test_downgrade_to_base_then_upgrade_again(server_url: str) -> None:
+def test_downgrade_a_step_and_to_base_then_upgrade_again(server_url: str) -> None:
     url = _empty_database(server_url)
     upgrade(url)
     migrated = _public_objects(url)
+    assert isinstance(PREVIOUS, str)
+    command.downgrade(alembic_config(url), PREVIOUS)  # one step: only what head added goes
+    assert _revision(url) == PREVIOUS
+    stepped_back = _public_objects(url)
+    assert stepped_back < migrated and "procrastinate_jobs" in stepped_back
     command.downgrade(alembic_config(url), "base")
     assert _revision(url) is None
     assert _public_objects(url) == {"alembic_version"}, "base leaves nothing of Conduit or its job queue"
@@ -136,20 +145,42 @@ async def _wait_terminal(api: httpx.AsyncClient, job_id: str, timeout: float = 3
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
-@pytest.mark.slow
-async def test_a_job_queued_before_a_restart_completes_after_it(root: Path) -> None:
-    settings = make_settings(root / "data", min_speech_seconds=5.0)
-    async with open_runtime(settings) as rt:  # no workers: the job stays queued
+async def _queue_a_report_job(settings: Settings, *, migrate: bool = True) -> tuple[str, str]:
+    """A report job on a two-speaker recording, left queued (no workers run): (its API key, its id)."""
+    async with open_runtime(settings, migrate=migrate) as rt:
         created = await accounts.create_key(rt.engine, rt.clock())
         async with asgi_client(rt) as api:
             api.headers["Mappa-Api-Key"] = created.api_key
             media_id = await uploaded_id(api, {}, two_speaker_short().path, label="call")
             job_id = (await api.post("/v1/reports/jobs", json=report_body(media_id))).json()["jobId"]
             assert (await api.get(f"/v1/jobs/{job_id}")).json()["status"] == "queued"
-    assert EmbeddedPostgres(root / "data" / "pg").postmaster_pid() is None, "the embedded server stopped"
+    return created.api_key, str(job_id)
 
+
+async def _start_and_see_it_succeed(settings: Settings, api_key: str, job_id: str) -> None:
     async with open_runtime(settings) as rt, workers_for(rt), asgi_client(rt) as api:  # start: migrations run
-        api.headers["Mappa-Api-Key"] = created.api_key
+        api.headers["Mappa-Api-Key"] = api_key
         job = await _wait_terminal(api, job_id)
         assert job["status"] == "succeeded", job
         assert (await api.get(f"/v1/reports/{job['reportId']}")).status_code == 200
+
+
+@pytest.mark.slow
+async def test_a_job_queued_before_a_restart_completes_after_it(root: Path) -> None:
+    settings = make_settings(root / "data", min_speech_seconds=5.0)
+    api_key, job_id = await _queue_a_report_job(settings)
+    assert EmbeddedPostgres(root / "data" / "pg").postmaster_pid() is None, "the embedded server stopped"
+    await _start_and_see_it_succeed(settings, api_key, job_id)
+
+
+@pytest.mark.slow
+async def test_a_job_queued_at_the_previous_revision_completes_after_upgrading(server_url: str, root: Path) -> None:
+    assert isinstance(PREVIOUS, str), "head has a previous revision"
+    url = _empty_database(server_url)
+    command.upgrade(alembic_config(url), PREVIOUS)  # the database as the previous release left it
+    settings = make_settings(root / "data", database_url=url, min_speech_seconds=5.0)
+    api_key, job_id = await _queue_a_report_job(settings, migrate=False)
+    assert _revision(url) == PREVIOUS
+
+    await _start_and_see_it_succeed(settings, api_key, job_id)  # the start migrates to head, then runs the job
+    assert _revision(url) == HEAD and _drift(url) == []

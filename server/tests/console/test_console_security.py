@@ -1,6 +1,7 @@
 """The console's security rules: nothing without a session (pages redirect to sign-in, assets answer 401), a
 POST without the session's CSRF token is refused (403), a session sees only its own workspace (404 for
-another's job, report or recording), and revoking the key ends the session."""
+another's job, report or recording), revoking the key ends the session, and signing out ends it on the server
+(a copy of the cookie is refused afterwards)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conduit_server.console.session import load_secret
 from conduit_server.domain import jobs as J
 from conduit_server.runtime import Runtime
 from conduit_server.settings import Settings
 from conduit_server.store import accounts
 from conduit_server.store import jobs as job_store
+from itsdangerous import URLSafeTimedSerializer
 from server_testkit import open_test_runtime
 
 from console.console_kit import console_client, csrf_of, sign_in
@@ -139,6 +142,34 @@ async def test_revoking_the_key_ends_its_sessions(rt: Runtime) -> None:
         await sign_in(client, key.api_key)
         assert (await client.get("/console/jobs")).status_code == 200
         await accounts.revoke_key(rt.engine, rt.clock(), key.api_key_id)
+        assert (await client.get("/console/jobs")).status_code == 303
+
+
+async def test_signing_out_ends_the_session_for_a_copied_cookie_too(rt: Runtime, keys: tuple) -> None:
+    async with console_client(rt) as kept, console_client(rt) as client, console_client(rt) as copy:
+        await sign_in(kept, keys[0].api_key)  # another session of the same key, opened before
+        csrf = await sign_in(client, keys[0].api_key)
+        copied = client.cookies.get("conduit_console")
+        assert copied
+        copy.cookies.set("conduit_console", copied, domain="conduit.test", path="/console")
+        assert (await copy.get("/console/jobs")).status_code == 200  # the copy works while the session lives
+
+        out = await client.post("/console/sign-out", data={"csrf": csrf})
+        assert out.status_code == 303 and out.headers["location"] == "/console/sign-in"
+        page = await copy.get("/console/jobs")
+        assert page.status_code == 303 and page.headers["location"].startswith("/console/sign-in?next=")
+        assert (await copy.get("/console/jobs/rows", headers={"HX-Request": "true"})).status_code == 401
+        assert (await copy.get("/console/static/console.css")).status_code == 401
+        assert (await copy.post("/console/keys", data={"label": "after", "csrf": csrf})).status_code == 303
+        assert (await kept.get("/console/jobs")).status_code == 200  # the other session is untouched
+
+
+async def test_a_cookie_of_the_older_format_without_a_session_row_is_refused(rt: Runtime, keys: tuple) -> None:
+    # Before console sessions had rows, the signed value was [api_key_id, workspace_id, csrf].
+    old = URLSafeTimedSerializer(load_secret(rt.settings.data_dir), salt="conduit.console.session.v1")
+    async with console_client(rt) as client:
+        client.cookies.set("conduit_console", old.dumps([keys[0].api_key_id, keys[0].workspace_id, "csrf"]),
+                           domain="conduit.test", path="/console")
         assert (await client.get("/console/jobs")).status_code == 303
 
 

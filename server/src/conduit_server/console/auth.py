@@ -1,14 +1,15 @@
 """Console sign-in (an API key, verified like the API's own authentication), the session every other console
 route requires, CSRF checks on every POST, and sign-out.
 
-No session (none, expired, forged, or its key revoked): pages redirect to the sign-in page, htmx requests and
-assets answer 401. A POST whose CSRF token does not match the session's answers 403."""
+No session (none, expired, forged, signed out, or its key revoked): pages redirect to the sign-in page, htmx
+requests and assets answer 401. A POST whose CSRF token does not match the session's answers 403."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,8 @@ from conduit_server.console.pages import render
 from conduit_server.console.session import COOKIE, Sessions, load_secret
 from conduit_server.domain.errors import ApiError
 from conduit_server.logs import bind
-from conduit_server.store.accounts import Principal, principal_of_key
+from conduit_server.store import console_sessions
+from conduit_server.store.accounts import Principal
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -36,10 +38,11 @@ class SignInRequired(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    """The signed-in session of one request: who (the key's principal) and the session's CSRF token."""
+    """The signed-in session of one request: who (the key's principal), the session's CSRF token and its row."""
 
     who: Principal
     csrf: str
+    session_id: str
 
     @property
     def workspace_id(self) -> str:
@@ -61,12 +64,13 @@ async def console_session(request: Request) -> Console:
     token = sessions(request).read(request.cookies.get(COOKIE))
     if token is None:
         raise SignInRequired
-    who = await principal_of_key(runtime(request).engine, token.api_key_id)
+    rt = runtime(request)
+    who = await console_sessions.principal_of_session(rt.engine, token.session_id, token.api_key_id, rt.clock())
     if who is None or who.workspace_id != token.workspace_id or who.workspace_disabled:
-        raise SignInRequired  # the key was revoked or its workspace disabled since sign-in
+        raise SignInRequired  # signed out, or the key was revoked or its workspace disabled since sign-in
     request.scope.setdefault("state", {})["workspace_id"] = who.workspace_id  # the access log line's
     bind(workspace_id=who.workspace_id)
-    return Console(who, token.csrf)
+    return Console(who, token.csrf, token.session_id)
 
 
 def _same(a: str | None, b: str) -> bool:
@@ -155,7 +159,9 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, error=exc.message, status=exc.status)
     if who.workspace_disabled:
         return _sign_in_page(request, error="This workspace is disabled.", status=403)
-    cookie, _ = sessions(request).issue(who.api_key_id, who.workspace_id)
+    lifetime = timedelta(seconds=sessions(request).max_age_seconds)
+    session_id = await console_sessions.create(rt.engine, rt.clock(), who.api_key_id, who.workspace_id, lifetime)
+    cookie, _ = sessions(request).issue(session_id, who.api_key_id, who.workspace_id)
     next_value: Any = form.get("next")
     response = RedirectResponse(_safe_next(next_value if isinstance(next_value, str) else None), status_code=303)
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=_secure(request), path="/console",
@@ -165,7 +171,10 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out", response_model=None)
-async def sign_out(request: Request, _: Posted = Depends(posted)) -> Response:
+async def sign_out(request: Request, signed_in: Posted = Depends(posted)) -> Response:
+    """Revoke the session's row, so a copy of the cookie is refused too, then delete the cookie."""
+    rt = runtime(request)
+    await console_sessions.revoke(rt.engine, signed_in.console.session_id, rt.clock())
     response = RedirectResponse(SIGN_IN, status_code=303)
     response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict", secure=_secure(request))
     return response

@@ -54,6 +54,20 @@ api_keys = Table(
     Column("revoked_at", TS),
 )
 
+# A web console sign-in (console/session.py): the signed cookie names its row, every console request checks the
+# row is live, and sign-out revokes it, so a copied cookie dies with the sign-out (migration 0002).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("api_key_id", String(64), ForeignKey("api_keys.id"), nullable=False),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("revoked_at", TS),
+    Index("ix_console_sessions_expires", "expires_at"),  # the sweep of expired rows at sign-in
+)
+
 media = Table(
     "media",
     metadata,

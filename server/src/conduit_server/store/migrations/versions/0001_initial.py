@@ -7,6 +7,7 @@ Revises:
 from alembic import op
 from conduit_server.store.tables import metadata
 from procrastinate.schema import SchemaManager
+from sqlalchemy import Table
 
 revision = "0001"
 down_revision = None
@@ -14,11 +15,21 @@ branch_labels = None
 depends_on = None
 
 
+# Tables that later revisions create (each named with its revision): 0001 must not make them, or that revision's
+# create_table fails on a table that already exists.
+_ADDED_LATER = {"console_sessions"}  # 0002
+
+
+def _tables() -> list[Table]:
+    return [t for t in metadata.sorted_tables if t.name not in _ADDED_LATER]
+
+
 def upgrade() -> None:
     # Revision 0001 creates the schema as tables.py defined it when this revision was written; every later
-    # change to tables.py needs its own revision with explicit op.* calls (the schema-drift test checks this).
+    # change to tables.py needs its own revision with explicit op.* calls (the schema-drift test checks this),
+    # and a table it adds goes into _ADDED_LATER above.
     bind = op.get_bind()
-    metadata.create_all(bind)
+    metadata.create_all(bind, tables=_tables())
     op.execute(SchemaManager.get_schema())
 
 
@@ -45,5 +56,5 @@ END $$
 
 def downgrade() -> None:
     bind = op.get_bind()
-    metadata.drop_all(bind)
+    metadata.drop_all(bind, tables=_tables())
     op.execute(_DROP_QUEUE_SCHEMA)
