@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from sqlalchemy.engine import Row
 
@@ -24,8 +24,18 @@ def _columns(record: type, row: Row[Any]) -> dict[str, Any]:
     return {f.name: mapping[f.name] for f in fields(record)}
 
 
+class _FromRow:
+    """`from_row` for a record dataclass whose fields are its table's columns, each taken as the row holds it."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        return cls(**_columns(cls, row))
+
+
 @dataclass(frozen=True, slots=True)
-class JobRecord:
+class JobRecord(_FromRow):
     """One `jobs` row (docs/api.md §4): `status` is the domain's `JobStatus` (equal to its wire string)."""
 
     id: str
@@ -50,7 +60,7 @@ class JobRecord:
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> JobRecord:
+    def from_row(cls, row: Row[Any]) -> Self:
         values = _columns(cls, row)
         values["status"] = JobStatus(values["status"])
         return cls(**values)
@@ -69,7 +79,7 @@ class StoredBytes(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class MediaRecord:
+class MediaRecord(_FromRow):
     """One `media` row: an uploaded file, its processing state and (once COMPLETED) its analysis."""
 
     id: str
@@ -93,13 +103,10 @@ class MediaRecord:
     deleted_at: datetime | None
     purged_at: datetime | None
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> MediaRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class EntityRecord:
+class EntityRecord(_FromRow):
     """One `entities` row: a persistent voice identity (docs/api.md §11)."""
 
     id: str
@@ -110,13 +117,10 @@ class EntityRecord:
     created_at: datetime
     last_seen_at: datetime | None
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> EntityRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class ReportRecord:
+class ReportRecord(_FromRow):
     """One `reports` row: a report job's result. `entity_id` may name an entity erased since (reports stay)."""
 
     id: str
@@ -134,13 +138,10 @@ class ReportRecord:
     sample_ids: list[str] | None
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> ReportRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class MatchingRecord:
+class MatchingRecord(_FromRow):
     """One `matchings` row: a matching job's result (docs/api.md §14)."""
 
     id: str
@@ -154,13 +155,10 @@ class MatchingRecord:
     json: dict[str, Any]
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> MatchingRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class JobEventRecord:
+class JobEventRecord(_FromRow):
     """One `job_events` row: an event of a job's stream (GET /v1/jobs/{id}/stream); `id` is its SSE id."""
 
     id: int
@@ -169,13 +167,10 @@ class JobEventRecord:
     data: dict[str, Any]
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> JobEventRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookEventRecord:
+class WebhookEventRecord(_FromRow):
     """One `webhook_events` row: a job's terminal event and the state of its delivery (docs/api.md §6.4)."""
 
     id: str
@@ -192,13 +187,10 @@ class WebhookEventRecord:
     last_attempt_at: datetime | None
     next_attempt_at: datetime | None
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> WebhookEventRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookAttemptRecord:
+class WebhookAttemptRecord(_FromRow):
     """One `webhook_attempts` row: one delivery attempt of an event."""
 
     id: int
@@ -210,9 +202,6 @@ class WebhookAttemptRecord:
     error: str | None  # None when delivered
     redelivery: bool
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> WebhookAttemptRecord:
-        return cls(**_columns(cls, row))
 
 
 class Appearance(NamedTuple):
@@ -232,7 +221,7 @@ class SampleData(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class BehaviorMapRecord:
+class BehaviorMapRecord(_FromRow):
     """One `behavior_maps` row: a snapshot of an entity's behavior over the samples it names."""
 
     id: str
@@ -243,13 +232,10 @@ class BehaviorMapRecord:
     model_checkpoint: str
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> BehaviorMapRecord:
-        return cls(**_columns(cls, row))
 
 
 @dataclass(frozen=True, slots=True)
-class IdempotencyKeyRecord:
+class IdempotencyKeyRecord(_FromRow):
     """One `idempotency_keys` row: a claim in progress, or (state "done") the stored answer to replay."""
 
     workspace_id: str
@@ -263,6 +249,3 @@ class IdempotencyKeyRecord:
     created_at: datetime
     expires_at: datetime  # in_progress: the claim's lease; done: when the answer is forgotten
 
-    @classmethod
-    def from_row(cls, row: Row[Any]) -> IdempotencyKeyRecord:
-        return cls(**_columns(cls, row))
