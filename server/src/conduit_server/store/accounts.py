@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from conduit_server.domain.ids import new_api_key, new_id, new_webhook_secret
@@ -49,30 +49,25 @@ class CreatedKey:
     webhook_secret: str
 
 
-async def authenticate(engine: AsyncEngine, key: str) -> Principal | None:
-    query = (
+def principal_query() -> Select[tuple[str, str, str, bool]]:
+    """What a principal is read from: each key with its workspace (callers add the key's conditions, and may join
+    more, as a console session does)."""
+    return (
         select(api_keys.c.id, api_keys.c.workspace_id, api_keys.c.user_id, workspaces.c.disabled)
         .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
-        .where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
     )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-    if row is None:
-        return None
-    return Principal(row.workspace_id, row.id, row.user_id, bool(row.disabled))
 
 
-async def principal_of_key(engine: AsyncEngine, key_id: str) -> Principal | None:
-    """The principal of a key by its id while the key is not revoked: a console session names its key by id and
-    ends when that key is revoked."""
-    query = (
-        select(api_keys.c.id, api_keys.c.workspace_id, api_keys.c.user_id, workspaces.c.disabled)
-        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
-        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-    )
+async def first_principal(engine: AsyncEngine, query: Select[tuple[str, str, str, bool]]) -> Principal | None:
+    """The principal of the first row of `query` (built on `principal_query`), None without one."""
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     return None if row is None else Principal(row.workspace_id, row.id, row.user_id, bool(row.disabled))
+
+
+async def authenticate(engine: AsyncEngine, key: str) -> Principal | None:
+    return await first_principal(
+        engine, principal_query().where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)))
 
 
 async def _default_workspace(conn: AsyncConnection, now: datetime, secret: str | None) -> tuple[str, str]:

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conduit_server.domain.ids import new_id
-from conduit_server.store.accounts import Principal
-from conduit_server.store.tables import api_keys, console_sessions, workspaces
+from conduit_server.store.accounts import Principal, first_principal, principal_query
+from conduit_server.store.tables import api_keys, console_sessions
 
 
 async def create(engine: AsyncEngine, now: datetime, api_key_id: str, workspace_id: str,
@@ -34,17 +34,13 @@ async def principal_of_session(engine: AsyncEngine, session_id: str, api_key_id:
     """The principal of a live session opened with `api_key_id` whose key is not revoked, else None: the
     session and its key read in one query, on every console request."""
     query = (
-        select(api_keys.c.id, api_keys.c.workspace_id, api_keys.c.user_id, workspaces.c.disabled)
-        .select_from(console_sessions)
-        .join(api_keys, api_keys.c.id == console_sessions.c.api_key_id)
-        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+        principal_query()
+        .join(console_sessions, console_sessions.c.api_key_id == api_keys.c.id)
         .where(console_sessions.c.id == session_id, console_sessions.c.api_key_id == api_key_id,
                console_sessions.c.revoked_at.is_(None), console_sessions.c.expires_at > now,
                api_keys.c.revoked_at.is_(None))
     )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-    return None if row is None else Principal(row.workspace_id, row.id, row.user_id, bool(row.disabled))
+    return await first_principal(engine, query)
 
 
 async def is_live(engine: AsyncEngine, session_id: str, now: datetime) -> bool:
