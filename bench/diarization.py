@@ -1,7 +1,7 @@
 """Diarization and speaker-embedding benchmark on real human voices; prints JSON.
 
-    .venv/bin/python bench/diarization.py                        # everything (a few minutes on 2 cores)
-    .venv/bin/python bench/diarization.py --only ami             # or: conversations, eer
+    .venv/bin/python bench/diarization.py                        # everything (about 15 minutes on 2 cores)
+    .venv/bin/python bench/diarization.py --only ami             # or: conversations, pairs, eer
     .venv/bin/python bench/diarization.py --threshold 0.55 --json-out /tmp/diar.json
 
 Why: flite voices (`bench/pipeline.py`) are far easier to tell apart than people, so speaker counting,
@@ -9,11 +9,15 @@ clustering and voiceprint thresholds are judged here, on the recordings of `serv
 - ami: the 9 AMI far-field meeting excerpts (30 s, 1-4 speakers, overlap), truth from the RTTM and UEM.
 - conversations: `fixtures.real_voices` LibriSpeech conversations (2 speakers mixed-sex, female-female,
   male-male; 3 speakers with a same-sex pair), clean and with noise at `--snr` dB.
-  Per file: speakers found/true (and found / true speakers with >= 2 s of speech), DER with missed / false
-  alarm / confusion (pyannote.metrics, collar 0.25 s
-  either side of each reference boundary, overlap scored), single-speaker frame accuracy (Hungarian mapping),
-  purity, coverage, overlap seconds found/true, wall time, RTF and seconds per stage. Totals pool all files (DER
-  weighted by speech). The hypothesis is the pipeline's utterances (speaker, start, end).
+- pairs: `fixtures.real_voices.quick_turns` of every same-sex pair of the corpus (10 women's, 10 men's), from both
+  utterance pools, clean and at `--snr` dB (80 conversations of about 60 s): quick exchanges of 0.8-4 s turns with
+  five overlaps, the hardest real-voice set with exact truth.
+  Per file of these three sets: speakers found/true (and found / true speakers with >= 2 s of speech), DER with
+  missed / false alarm / confusion (pyannote.metrics, collar 0.25 s either side of each reference boundary, overlap
+  scored), single-speaker frame accuracy (Hungarian mapping), purity, coverage, overlap seconds found/true, wall
+  time, RTF and seconds per stage. Totals pool all files (DER weighted by speech; frame accuracy pooled over frames,
+  and also as the mean and the minimum of the files' accuracies). The hypothesis is the pipeline's utterances
+  (speaker, start, end).
 - eer: a voiceprint of every LibriSpeech utterance (10 speakers x 10), made as the pipeline makes a speaker's (mean of
   the 1 s window embeddings inside detected speech); cosine of all
   same- vs different-speaker pairs: EER and its threshold (also against same-sex impostors only), percentiles,
@@ -124,6 +128,18 @@ def conversation_items(snr: float) -> list[Item]:
     return items
 
 
+def pair_items(snr: float) -> list[Item]:
+    items = []
+    for noise in (None, snr):
+        for voices in real_voices.same_sex_pairs():
+            for pool in real_voices.POOLS:
+                conv = real_voices.quick_turns(voices, pool=pool, noise_snr_db=noise)
+                name = f"{'-'.join(voices)}-{pool}" + ("" if noise is None else f"-snr{noise:g}")
+                items.append(Item(name, conv.path, scoring.conversation_reference(conv), [(0.0, conv.duration)],
+                                  conv.frame_truth, conv.speaker_count, conv.speaker_count))
+    return items
+
+
 def score(item: Item, result: MediaAnalysis, wall: float, totals: Totals, collar: float) -> dict[str, Any]:
     spans = [(u.start, u.end, u.speaker_index) for u in result.utterances]
     parts = scoring.diarization_scores(item.reference, scoring.annotation(spans, uri=item.name), item.uem,
@@ -168,12 +184,15 @@ def run_set(pipeline: SpeechPipeline, items: Iterable[Item], collar: float,
         f = files[item.name]
         log(f"{item.name}: speakers {f['speakers']}, DER {f['der']:.3f}, frame acc {f['frame_accuracy']}, "
             f"RTF {f['rtf']:.3f}")
+    accuracies = [f["frame_accuracy"] for f in files.values() if f["frame_accuracy"] is not None]
     total = {
         "files": totals.files,
         "speakers_right": f"{totals.speakers_right}/{totals.files}",
         "speakers_2s_right": f"{totals.speakers_2s_right}/{totals.files}",
         **totals.scores.summary(),
         "frame_accuracy": round(totals.frames_right / totals.frames_scored, 4) if totals.frames_scored else None,
+        "frame_accuracy_mean_of_files": round(float(np.mean(accuracies)), 4) if accuracies else None,
+        "frame_accuracy_min": round(min(accuracies), 4) if accuracies else None,
         "audio_s": round(totals.audio_s, 1),
         "wall_s": round(totals.wall_s, 1),
         "rtf": round(totals.wall_s / max(totals.audio_s, 1e-9), 4),
@@ -250,14 +269,14 @@ def eer(models: Models, threshold: float) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("ami", "conversations", "eer"), help="run one part only")
+    ap.add_argument("--only", choices=("ami", "conversations", "pairs", "eer"), help="run one part only")
     ap.add_argument("--json-out", type=Path, help="also write the JSON to this file")
     ap.add_argument("--threshold", type=float, default=0.5, help="cosine at which to report false accepts")
     ap.add_argument("--snr", type=float, default=10.0, help="speech-to-noise ratio (dB) of the noisy conversations")
     ap.add_argument("--collar", type=float, default=0.25, help="DER collar (s) either side of reference boundaries")
     ap.add_argument("--models-dir", type=Path, default=REPO / ".cache" / "models")
     args = ap.parse_args()
-    parts = [args.only] if args.only else ["ami", "conversations", "eer"]
+    parts = [args.only] if args.only else ["ami", "conversations", "pairs", "eer"]
 
     models = Models(args.models_dir)
     t0 = time.perf_counter()
@@ -274,9 +293,12 @@ def main() -> None:
         out["ami"] = run_set(pipeline, ami_items(), args.collar, stages)
     if "conversations" in parts:
         out["conversations"] = run_set(pipeline, conversation_items(args.snr), args.collar, stages)
+    if "pairs" in parts:
+        out["pairs"] = run_set(pipeline, pair_items(args.snr), args.collar, stages)
+    sets = [p for p in ("ami", "conversations", "pairs") if p in out]
     if stages:
-        audio = sum(out[p]["total"]["audio_s"] for p in ("ami", "conversations") if p in out)
-        wall = sum(out[p]["total"]["wall_s"] for p in ("ami", "conversations") if p in out)
+        audio = sum(out[p]["total"]["audio_s"] for p in sets)
+        wall = sum(out[p]["total"]["wall_s"] for p in sets)
         out["rtf"] = {"audio_s": round(audio, 1), "wall_s": round(wall, 1), "total": round(wall / audio, 4),
                       "per_stage": {k: round(v / audio, 4) for k, v in stages.items()}}
     if "eer" in parts:

@@ -38,6 +38,24 @@ def test_confident_words_of_a_skipped_span_are_added_in_place() -> None:
     assert merged[2].start == 15.0 + 5.5
 
 
+def test_close_skipped_spans_are_transcribed_together() -> None:
+    audio = np.zeros(16000 * 120, np.float32)
+    # two spans 1.4 s apart (one clip with context), and one a minute later (its own clip)
+    regions = [SpeechRegion(57.3, 58.4), SpeechRegion(59.8, 62.8), SpeechRegion(100.0, 102.0)]
+    calls: list[int] = []
+
+    def transcribe(clip: np.ndarray) -> list[Word]:
+        calls.append(len(clip))
+        if len(clip) > 16000 * 15:  # the joint clip, from 52.3 s: a sentence over both spans and the gap between
+            return [Word(5.1, 5.9, "tried", 0.9), Word(6.5, 7.0, "liked", 0.9), Word(7.6, 10.3, "consequence", 0.8)]
+        return [Word(5.2, 6.0, "later", 0.9)]
+
+    merged = recover_skipped_speech(audio, regions, (), transcribe)
+    assert calls == [int(67.8 * 16000) - int(52.3 * 16000), int(12.0 * 16000)]
+    # "liked" falls between the spans (not detected speech): not kept
+    assert [w.text for w in merged] == ["tried", "consequence", "later"]
+
+
 def test_unsure_words_are_dropped() -> None:
     audio = np.zeros(16000 * 10, np.float32)
     merged = recover_skipped_speech(audio, [SpeechRegion(1.0, 5.0)], (),

@@ -16,7 +16,7 @@ from conduit_server.analysis.indicators import measure_sample
 from conduit_server.domain.lexicon import FILLED_PAUSES, tokens
 from conduit_server.pipeline.audio import decode_audio
 from conduit_server.pipeline.models import Models
-from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, drop_prompt_copies
+from conduit_server.pipeline.transcribe import FILLER_PROMPT, Transcriber, drop_prompt_copies, drop_repeat_loops
 from conduit_server.pipeline.types import MediaAnalysis, Word
 from fixtures import real_voices, speech
 
@@ -51,6 +51,15 @@ def test_a_written_out_prompt_is_dropped_and_speech_is_kept() -> None:
                                                                           "removed", "Thanks."]
     for said in ("so the Tuesday meeting, um, is about trains", "the train leaves from here", "um, uh, so, the"):
         assert drop_prompt_copies(_w(said), FILLER_PROMPT) == _w(said)
+
+
+def test_a_whisper_loop_is_cut_to_its_first_time() -> None:
+    phrase = "I'm not sure if I can get the right answer."
+    looped = _w(f"Well, {phrase} {phrase} {phrase} But some parts")
+    assert [w.text for w in drop_repeat_loops(looped)] == ["Well,", *phrase.split(), "But", "some", "parts"]
+    for said in ("no, no, no, no, no, no, no, no, no, no", "yeah yeah yeah yeah yeah yeah yeah yeah yeah yeah",
+                 "we said we would go and we said we would stay", "one two three four five one two three four six"):
+        assert drop_repeat_loops(_w(said)) == _w(said)
 
 
 @pytest.mark.parametrize("name", EXCERPTS)

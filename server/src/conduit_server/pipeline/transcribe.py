@@ -27,7 +27,8 @@ _SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _VERIFIED = ".verified-md5"
 
 __all__ = [
-    "FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "drop_prompt_copies", "ensure_whisper_model",
+    "FILLER_PROMPT", "Transcriber", "Transcript", "WHISPER_BASE_MD5", "drop_prompt_copies", "drop_repeat_loops",
+    "ensure_whisper_model",
 ]
 
 # Whisper was trained mostly on clean transcripts and drops "um"/"uh" unless the text it continues is verbatim.
@@ -56,6 +57,9 @@ _TRIAL_SECONDS = 30.0  # speech decoded per candidate language
 _MIN_FILLER_SECONDS = 0.02
 # This many words in a row that repeat the prompt's own words (fillers aside) are a copy of it, not speech.
 _PROMPT_COPY_WORDS = 4
+# A phrase of at least this many words written again right after itself is Whisper looping, not speech (see
+# `drop_repeat_loops`).
+_LOOP_WORDS = 5
 
 
 def _is_filler(text: str) -> bool:
@@ -98,6 +102,42 @@ def drop_prompt_copies(words: list[Word], prompt: str, min_words: int = _PROMPT_
                 last += 1
             drop.update(range(first, last + 1))
             k = end
+        else:
+            k += 1
+    return [w for i, w in enumerate(words) if i not in drop] if drop else words
+
+
+def drop_repeat_loops(words: list[Word], min_words: int = _LOOP_WORDS, max_words: int = 40) -> list[Word]:
+    """`words` without the copies of a phrase of `min_words` to `max_words` words that follows itself word for word:
+    the first time is kept, the copies are dropped.
+
+    Whisper sometimes loops on a phrase while other speech goes on: in a quick-turn LibriSpeech conversation at 10 dB
+    SNR, "I'm not sure if I can get the right answer." three times over 12 s in which both people said other things,
+    most copies' words squeezed to zero length. The copies would give those 12 s to one speaker. Without them the
+    speech they covered is untranscribed, and `asr_gaps.recover_skipped_speech` transcribes it again on its own; a
+    phrase a person really did say twice comes back that way. A phrase of fewer than 3 different words is kept
+    ("no, no, no"). Seen in 3 of 169 real-voice recordings (the 9 AMI excerpts and 160 quick-turn conversations like
+    those of `bench/diarization.py --only pairs`). Returns `words` itself when there is none."""
+    seq = [(t, i) for i, w in enumerate(words) for t in tokens(w.text)]
+    drop: set[int] = set()
+    k = 0
+    while k + 2 * min_words <= len(seq):
+        for length in range(min_words, min(max_words, (len(seq) - k) // 2) + 1):
+            if seq[k + length][0] != seq[k][0]:
+                continue
+            phrase = [t for t, _ in seq[k : k + length]]
+            if len(set(phrase)) < 3:  # "no, no, no, no, no": people do say that
+                continue
+            end = k + length
+            while [t for t, _ in seq[end : end + length]] == phrase:
+                end += length
+            if end > k + length:
+                first_copy = seq[k + length][1]
+                if first_copy == seq[k + length - 1][1]:  # the phrase ends inside a word: keep that word
+                    first_copy += 1
+                drop.update(range(first_copy, seq[end - 1][1] + 1))
+                k = end
+                break
         else:
             k += 1
     return [w for i, w in enumerate(words) if i not in drop] if drop else words
@@ -255,6 +295,7 @@ class Transcriber:
                 raise Aborted("aborted during transcription")
         if hotwords is not None:
             words = drop_prompt_copies(words, hotwords)
+        words = drop_repeat_loops(words)
         if detected is not None:
             return Transcript(tuple(words), detected[0], detected[1])
         return Transcript(tuple(words), info.language, float(info.language_probability))
