@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -129,7 +130,9 @@ def test_a_report_from_upload_to_evidence_playback_and_webhook_redelivery(live: 
         _shot(d, "sign-in")
         _find(d, "#key").send_keys(live.key.api_key)
         _find(d, "#sign-in").click()
-        _wait(d, lambda d: d.current_url.endswith("/console/jobs"))
+        # the sign-in page's own address ends ".../sign-in?next=/console/jobs": wait for the jobs page itself, or the
+        # next navigation can start before the sign-in response has set the session cookie
+        _wait(d, lambda d: urlsplit(d.current_url).path == "/console/jobs")
 
         # new report: upload the recording, with a webhook, and land on the live job
         d.get(live.base_url + "/console/reports/new")
@@ -137,7 +140,7 @@ def test_a_report_from_upload_to_evidence_playback_and_webhook_redelivery(live: 
         _find(d, "#webhook_url").send_keys(receiver.url("/hooks/console"))
         _shot(d, "new-report")
         _find(d, "#start").click()
-        _wait(d, lambda d: "/console/jobs/job_" in d.current_url)
+        _wait(d, lambda d: urlsplit(d.current_url).path.startswith("/console/jobs/job_"))
         job_id = d.current_url.rsplit("/", 1)[-1]
         _find(d, "#report-link", timeout=JOB_TIMEOUT_S)  # htmx polling swaps the finished panel in
         assert _find(d, "#job-status").text == "succeeded"
