@@ -122,9 +122,7 @@ def conversation_items(snr: float) -> list[Item]:
             "three": real_voices.three_speakers(noise_snr_db=noise),
         }
         for label, conv in convs.items():
-            name = label if noise is None else f"{label}-snr{noise:g}"
-            items.append(Item(name, conv.path, scoring.conversation_reference(conv), [(0.0, conv.duration)],
-                              conv.frame_truth, conv.speaker_count, conv.speaker_count))
+            items.append(_conversation_item(label if noise is None else f"{label}-snr{noise:g}", conv))
     return items
 
 
@@ -135,9 +133,14 @@ def pair_items(snr: float) -> list[Item]:
             for pool in real_voices.POOLS:
                 conv = real_voices.quick_turns(voices, pool=pool, noise_snr_db=noise)
                 name = f"{'-'.join(voices)}-{pool}" + ("" if noise is None else f"-snr{noise:g}")
-                items.append(Item(name, conv.path, scoring.conversation_reference(conv), [(0.0, conv.duration)],
-                                  conv.frame_truth, conv.speaker_count, conv.speaker_count))
+                items.append(_conversation_item(name, conv))
     return items
+
+
+def _conversation_item(name: str, conv: Any) -> Item:
+    """A built conversation scored over its whole length; every speaker counts (the truth is exact)."""
+    return Item(name, conv.path, scoring.conversation_reference(conv), [(0.0, conv.duration)], conv.frame_truth,
+                conv.speaker_count, conv.speaker_count)
 
 
 def score(item: Item, result: MediaAnalysis, wall: float, totals: Totals, collar: float) -> dict[str, Any]:
